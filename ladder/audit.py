@@ -1,0 +1,82 @@
+"""The pipeline: read -> model -> facts -> engine -> findings. One patient's failure never stops it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from . import __version__
+from .engine import Engine
+from .errors import LadderError
+from .facts import derive
+from .findings import (AuditError, AuditReport, PatientResult, Refractory, RulesUsed, StepReached,
+                       findings_for)
+from .model import History
+from .readers import Failed, Loaded, read_paths
+from .rulebook import Rulebook, load_rules
+
+_engines: dict[str, Engine] = {}
+
+
+def engine_for(book: Rulebook) -> Engine:
+    """One compiled engine per pack per process (durable_rules cannot replace a ruleset)."""
+    key = f"{book.pack.id}:{book.sha256}"
+    if key not in _engines:
+        _engines[key] = Engine(book)
+    return _engines[key]
+
+
+def audit_history(history: History, book: Rulebook, source: str = "<memory>") -> PatientResult:
+    """Audit one patient. Raises LadderError (EngineError) if the engine fails for this patient."""
+    derived = derive(history, book)
+    matches = engine_for(book).run(derived.facts, patient=history.id)
+    verdict = derived.verdict
+    return PatientResult(
+        id=history.id, source=source,
+        step=StepReached(code=derived.patient["step"], label=derived.patient["step_label"]),
+        refractory=Refractory(
+            status=verdict.status, definition=book.refractory.definition, missing=verdict.missing,
+            evidence={"reason": verdict.reason,
+                      "phases": [{"phase": p.label,
+                                  "status": {True: "met", False: "not_met", None: "unknown"}[p.status],
+                                  "courses": p.evidence} for p in verdict.phases]}),
+        findings=findings_for(book, matches))
+
+
+def audit_records(records: Iterable[Loaded | Failed], book: Rulebook) -> Iterator[PatientResult | AuditError]:
+    """Every record yields exactly one result or one error."""
+    for record in records:
+        if isinstance(record, Failed):
+            yield AuditError(**asdict(record))
+            continue
+        try:
+            yield audit_history(record.history, book, record.source)
+        except LadderError as error:
+            yield AuditError(source=record.source, patient=record.history.id, message=error.message)
+
+
+def report(results: Iterable[PatientResult | AuditError], book: Rulebook) -> AuditReport:
+    patients, errors = [], []
+    for result in results:
+        (errors if isinstance(result, AuditError) else patients).append(result)
+    return AuditReport(ladder=__version__,
+                       rules=RulesUsed(id=book.pack.id, version=book.pack.version, sha256=book.sha256),
+                       patients=patients, errors=errors)
+
+
+def audit(subject: History | str | Path | Iterable[History],
+          rules: Rulebook | str | Path | None = None) -> AuditReport:
+    """Audit one history, a list of histories, or the case files at a path (file or folder).
+
+    `rules` is a loaded Rulebook, a path to a pack, a packaged pack's name, or None for the default
+    international CSU ladder. Unreadable records become entries of `report.errors`.
+    """
+    book = rules if isinstance(rules, Rulebook) else load_rules(rules)
+    if isinstance(subject, History):
+        records: Iterable[Loaded | Failed] = [Loaded("<memory>", subject)]
+    elif isinstance(subject, (str, Path)):
+        records = read_paths([Path(subject)])
+    else:
+        records = (Loaded(f"<memory #{n}>", h) for n, h in enumerate(subject, start=1))
+    return report(audit_records(records, book), book)

@@ -1,0 +1,168 @@
+"""The condition language of rule packs: parsed once, evaluated three-valued, compiled to durable_rules.
+
+A condition is a mapping of fact field -> test, all of which must hold:
+    {class: sgah}                      equal
+    {class: [jak_inhibitor, anti_il4r]} one of
+    {multiple: {gt: 4}}                 gt, gte, lt, lte, ne, in, present
+    {start_day: {gte: {ref: course.start_day}}}   compare with a field of an earlier fact (checks only)
+    {any: [{...}, {...}]}               at least one sub-condition holds
+A field missing from a fact is unknown: a test on it is neither true nor false.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+OPERATORS = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte", "ne": "$neq"}
+Scalar = (str, int, float, bool)
+
+
+class ConditionError(ValueError):
+    """A condition that does not fit the language; the message names the field."""
+
+
+def validate(condition: Any, fields: Iterable[str], aliases: Iterable[str] = ()) -> None:
+    """Check a condition's shape and field names; `aliases` are the facts a `ref` may point to."""
+    known, refs = set(fields), set(aliases)
+    if not isinstance(condition, dict) or not condition:
+        raise ConditionError("a condition is a non-empty mapping of field: test")
+    for field, test in condition.items():
+        if field == "any":
+            if not isinstance(test, list) or not test:
+                raise ConditionError("any: takes a non-empty list of conditions")
+            for sub in test:
+                validate(sub, known, refs)
+            continue
+        if field not in known:
+            raise ConditionError(f"unknown field {field!r}; known fields: {', '.join(sorted(known))}")
+        _validate_test(field, test, refs)
+
+
+def _validate_test(field: str, test: Any, refs: set[str]) -> None:
+    if isinstance(test, Scalar):
+        return
+    if isinstance(test, list):
+        if not test or not all(isinstance(item, Scalar) for item in test):
+            raise ConditionError(f"{field}: a list test needs plain values")
+        return
+    if not isinstance(test, dict) or not test:
+        raise ConditionError(f"{field}: a test is a value, a list or a mapping of operators")
+    for op, operand in test.items():
+        if op == "present":
+            if not isinstance(operand, bool):
+                raise ConditionError(f"{field}: present takes true or false")
+        elif op == "in":
+            _validate_test(field, operand if isinstance(operand, list) else None, refs)
+        elif op in OPERATORS:
+            if isinstance(operand, dict):
+                ref = operand.get("ref")
+                if set(operand) != {"ref"} or not isinstance(ref, str) or ref.count(".") != 1:
+                    raise ConditionError(f"{field}: {op} takes a value or {{ref: fact.field}}")
+                if ref.split(".")[0] not in refs:
+                    raise ConditionError(f"{field}: ref {ref!r} names no earlier fact")
+            elif not isinstance(operand, (int, float, str)) or isinstance(operand, bool):
+                raise ConditionError(f"{field}: {op} takes a number or a string")
+        else:
+            raise ConditionError(f"{field}: unknown operator {op!r} "
+                                 f"(use {', '.join([*OPERATORS, 'in', 'present'])})")
+
+
+# --- three-valued evaluation (True, False, None = unknown) over one fact
+
+
+def evaluate(condition: dict[str, Any], fact: dict[str, Any]) -> bool | None:
+    return all3(_evaluate_field(field, test, fact) for field, test in condition.items())
+
+
+def _evaluate_field(field: str, test: Any, fact: dict[str, Any]) -> bool | None:
+    if field == "any":
+        return any3(evaluate(sub, fact) for sub in test)
+    value = fact.get(field)
+    if isinstance(test, dict) and "present" in test:
+        return (value is not None) == test["present"]
+    if value is None:
+        return None
+    if isinstance(test, list):
+        return value in test
+    if not isinstance(test, dict):
+        return value == test
+    results = []
+    for op, operand in test.items():
+        if op == "in":
+            results.append(value in operand)
+        elif op == "ne":
+            results.append(value != operand)
+        else:
+            results.append(_compare(op, value, operand))
+    return all3(results)
+
+
+def _compare(op: str, value: Any, operand: Any) -> bool:
+    if op == "gt":
+        return value > operand
+    if op == "gte":
+        return value >= operand
+    if op == "lt":
+        return value < operand
+    return value <= operand
+
+
+def all3(results: Iterable[bool | None]) -> bool | None:
+    """Kleene AND: False wins, then unknown."""
+    seen_unknown = False
+    for result in results:
+        if result is False:
+            return False
+        seen_unknown |= result is None
+    return None if seen_unknown else True
+
+
+def any3(results: Iterable[bool | None]) -> bool | None:
+    """Kleene OR: True wins, then unknown."""
+    seen_unknown = False
+    for result in results:
+        if result is True:
+            return True
+        seen_unknown |= result is None
+    return None if seen_unknown else False
+
+
+# --- compilation to durable_rules' JSON expression form
+
+
+def to_durable(condition: dict[str, Any]) -> list[dict[str, Any]]:
+    """The tests of one condition as durable_rules expressions, to be joined with $and."""
+    parts: list[dict[str, Any]] = []
+    for field, test in condition.items():
+        if field == "any":
+            parts.append({"$or": [_and(to_durable(sub)) for sub in test]})
+        elif isinstance(test, list):
+            parts.append({"$or": [{field: item} for item in test]})
+        elif not isinstance(test, dict):
+            parts.append({field: test})
+        else:
+            parts.extend(_operator_tests(field, test))
+    return parts
+
+
+def _operator_tests(field: str, test: dict[str, Any]) -> list[dict[str, Any]]:
+    parts = []
+    for op, operand in test.items():
+        if op == "present":
+            parts.append({"$ex" if operand else "$nex": {field: 1}})
+        elif op == "in":
+            parts.append({"$or": [{field: item} for item in operand]})
+        else:
+            if isinstance(operand, dict):
+                alias, ref_field = operand["ref"].split(".")
+                operand = {alias: ref_field}
+            # A comparison on a missing field must stay unknown: durable_rules would read a
+            # missing field as not-equal, so `ne` also requires the field to exist.
+            if op == "ne":
+                parts.append({"$ex": {field: 1}})
+            parts.append({OPERATORS[op]: {field: operand}})
+    return parts
+
+
+def _and(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    return parts[0] if len(parts) == 1 else {"$and": parts}

@@ -1,0 +1,97 @@
+"""The drug catalog (data/drugs.yaml) and name normalisation: 'Xolair 300mg' -> omalizumab."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+_PARENS = re.compile(r"\(([^)]*)\)")
+_SEPARATORS = re.compile(r"[,;/+]| and ")
+_NOISE = re.compile(r"[^a-z0-9\- ]")
+
+
+class Drug(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    generic: str
+    drug_class: str = Field(alias="class")
+    atc: str | None = None
+    standard_daily_mg: float | None = None
+    brands: list[str] = []
+    misspellings: list[str] = []
+    confirmed: bool = True
+    source: str | None = None
+
+
+class Catalog(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: int
+    classes: dict[str, str]
+    drugs: list[Drug]
+
+
+@dataclass(frozen=True)
+class DrugMatch:
+    """What a written drug name resolves to. `drug` is None when nothing in it is recognised."""
+
+    written: str
+    drug: Drug | None
+    # A brand written beside the name that belongs to another drug: (brand, its generic).
+    conflicting_brand: tuple[str, str] | None = None
+
+
+def _key(name: str) -> str:
+    return " ".join(_NOISE.sub(" ", name.lower()).split())
+
+
+class DrugIndex:
+    """Looks written names up among generics, brands and known misspellings."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._by_name: dict[str, tuple[Drug, bool]] = {}  # key -> (drug, is_brand)
+        for drug in catalog.drugs:
+            for name in [drug.generic, *drug.misspellings]:
+                self._by_name[_key(name)] = (drug, False)
+            for brand in drug.brands:
+                self._by_name[_key(brand)] = (drug, True)
+
+    def lookup(self, name: str) -> tuple[Drug, bool] | None:
+        key = _key(name)
+        if key in self._by_name:
+            return self._by_name[key]
+        # "cetirizine 10 mg", "Xolair injection": the leading words may name the drug.
+        words = key.split()
+        for size in range(len(words) - 1, 0, -1):
+            found = self._by_name.get(" ".join(words[:size]))
+            if found:
+                return found
+        return None
+
+    def resolve(self, written: str) -> DrugMatch:
+        """Resolve 'abrocitinib (Xeljanz, Pfizer)': the name outside brackets wins, and a
+        bracketed brand of another drug is reported as a conflict rather than silently chosen."""
+        main = _PARENS.sub(" ", written).strip()
+        bracketed = [part.strip() for inner in _PARENS.findall(written)
+                     for part in _SEPARATORS.split(inner) if part.strip()]
+        main_hit = self.lookup(main) if main else None
+        side_hits = [(part, hit) for part in bracketed if (hit := self.lookup(part))]
+        if main_hit is None and not side_hits:
+            return DrugMatch(written, None)
+        drug = main_hit[0] if main_hit else side_hits[0][1][0]
+        for part, (other, is_brand) in side_hits:
+            if other.generic != drug.generic and is_brand:
+                return DrugMatch(written, drug, (part, other.generic))
+        return DrugMatch(written, drug)
+
+
+@lru_cache(maxsize=1)
+def default_index() -> DrugIndex:
+    text = resources.files("ladder").joinpath("data/drugs.yaml").read_text(encoding="utf-8")
+    return DrugIndex(Catalog.model_validate(yaml.safe_load(text)))

@@ -1,0 +1,210 @@
+"""History -> facts: the temporal abstraction before the engine. Pure: no I/O, no clock, no globals.
+
+The rule pack supplies every clinical parameter (steps, trial windows, control bands, the refractory
+definition); this package only knows concepts: course, step, trial, escalation, control, screening.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..drugs import DrugIndex, default_index
+from ..model import History
+from ..rulebook import Rulebook
+from . import refractory
+from .control import control_fact, readings
+from .courses import Fact, course_facts
+from .kinds import FACT_FIELDS
+
+__all__ = ["PatientFacts", "derive", "FACT_FIELDS"]
+
+_NOT_TOLERATED = {"adverse_event", "intolerance"}
+# The record fields a ladder verdict needs from a course, and what to call them.
+_NEEDED = (("dose", "dose"), ("interval_days", "frequency"), ("start_day", "start date"),
+           ("end_day", "end date"))
+
+
+@dataclass
+class PatientFacts:
+    """Everything the engine is told about one patient, and the verdicts derived on the way."""
+
+    facts: list[Fact]
+    patient: Fact
+    verdict: refractory.Verdict
+
+
+def derive(history: History, book: Rulebook, index: DrugIndex | None = None) -> PatientFacts:
+    courses, issues = course_facts(history, book, index or default_index())
+    seen = readings(history, book.control)
+    trials = [t for c in courses if (t := _trial(c, book))]
+    verdict = refractory.evaluate(book.refractory, courses, seen)
+    patient = _patient(history, courses)
+    facts: list[Fact] = [
+        patient, *courses, *trials, *_escalations(courses, trials),
+        *_steps(book, courses), *_conditions(history, book), *_screenings(history, book),
+        *_drug_classes(courses, index or default_index()), control_fact(seen),
+        _refractory_fact(book, verdict), *issues, *_missing_values(courses),
+    ]
+    return PatientFacts(facts, patient, verdict)
+
+
+def _patient(history: History, courses: list[Fact]) -> Fact:
+    top = max((c for c in courses if "step_rank" in c), key=lambda c: c["step_rank"], default=None)
+    fact: Fact = {"id": "patient", "type": "patient", "sex": history.sex,
+                  "angioedema": history.diagnosis.angioedema, "courses": len(courses),
+                  "assessments": len(history.assessments),
+                  "step": top["step"] if top else "none",
+                  "step_label": top["step_label"] if top else "no ladder step recorded",
+                  "step_rank": top["step_rank"] if top else 0}
+    if history.age is not None:
+        fact["age"] = history.age
+    return fact
+
+
+def _trial(course: Fact, book: Rulebook) -> Fact | None:
+    step = next((s for s in book.steps if s.code == course.get("step")), None)
+    if step is None or step.trial is None:
+        return None
+    spec, days = step.trial, course.get("days")
+    dose = course.get("dose") if course.get("unit") == "mg" else None
+    missing = []
+    if spec.min_dose_mg and dose is None:
+        missing.append("dose in mg")
+    if days is None:
+        missing.append("duration (start and end dates)")
+    short = days is not None and days < spec.min_days
+    if spec.min_dose_mg and dose is not None and dose < spec.min_dose_mg:
+        verdict = "under_dosed"
+    elif course.get("stop_reason") in _NOT_TOLERATED and (days is None or short):
+        verdict = "not_tolerated"
+    elif short:
+        verdict = "ongoing" if course.get("ongoing") == "yes" else "too_short"
+    elif missing:
+        verdict = "unknown"
+    else:
+        verdict = "adequate"
+    fact = {"id": f"trial-{course['id']}", "type": "trial", "course": course["id"],
+            "drug": course["drug"], "step": step.code, "step_label": step.label,
+            "verdict": verdict, "min_days": spec.min_days, "missing": ", ".join(missing)}
+    for key in ("days", "dose", "start", "end", "stop_reason"):
+        if key in course:
+            fact[key] = course[key]
+    if spec.min_dose_mg:
+        fact["min_dose_mg"] = spec.min_dose_mg
+    return fact
+
+
+def _escalations(courses: list[Fact], trials: list[Fact]) -> list[Fact]:
+    """Each step's first course, paired with the highest lower-step course begun before it."""
+    by_course = {t["course"]: t for t in trials}
+    dated = sorted((c for c in courses if "step_rank" in c and "start_day" in c),
+                   key=lambda c: (c["start_day"], c["step_rank"]))
+    out, seen_steps = [], set()
+    for course in dated:
+        if course["step"] in seen_steps:
+            continue
+        seen_steps.add(course["step"])
+        earlier = [c for c in dated if c["start_day"] < course["start_day"]
+                   and c["step_rank"] < course["step_rank"] and c["id"] in by_course]
+        if not earlier:
+            continue
+        source = max(earlier, key=lambda c: (c["step_rank"], c["start_day"]))
+        trial = by_course[source["id"]]
+        fact = {"id": f"escalation-{course['id']}", "type": "escalation",
+                "from_course": source["id"], "from_drug": source["drug"],
+                "from_step": source["step"], "from_verdict": trial["verdict"],
+                "min_days": trial["min_days"], "to_course": course["id"],
+                "to_drug": course["drug"], "to_step": course["step"], "to_start": course["start"],
+                "gap_days": course["start_day"] - source["start_day"]}
+        if "days" in source:
+            fact["from_days"] = source["days"]
+        out.append(fact)
+    return out
+
+
+def _steps(book: Rulebook, courses: list[Fact]) -> list[Fact]:
+    out = []
+    for rank, step in enumerate(book.steps, start=1):
+        at_step = [c for c in courses if c.get("step") == step.code]
+        starts = sorted(c["start"] for c in at_step if "start" in c)
+        # A course placed lower only because its dose is unknown might have reached this step.
+        maybe = any(c.get("step_certain") == "no" and c["step_rank"] < rank for c in courses)
+        fact = {"id": f"step-{step.code}", "type": "step", "code": step.code, "label": step.label,
+                "rank": rank, "reached": "yes" if at_step else ("unknown" if maybe else "no")}
+        if starts:
+            fact["first_start"] = starts[0]
+        out.append(fact)
+    return out
+
+
+def _conditions(history: History, book: Rulebook) -> list[Fact]:
+    """Comorbidities the pack's checks know, matched by name (contained words) or code prefix."""
+    out = []
+    for category, spec in book.conditions.items():
+        names = [n.lower() for n in spec.names]
+        for number, condition in enumerate(history.comorbidities, start=1):
+            written = f" {' '.join(condition.name.lower().split())} "
+            by_name = any(f" {name} " in written for name in names)
+            by_code = bool(condition.code) and any(
+                condition.code.upper().startswith(code.upper()) for code in spec.codes)
+            if by_name or by_code:
+                out.append({"id": f"condition-{category}-{number}", "type": "condition",
+                            "category": category, "name": condition.name})
+    return out
+
+
+def _screenings(history: History, book: Rulebook) -> list[Fact]:
+    out = []
+    for group, kinds in book.screenings.items():
+        found = [s for s in history.screenings if s.kind in kinds]
+        fact: Fact = {"id": f"screening-{group}", "type": "screening", "group": group,
+                      "documented": "yes" if found else "no", "kinds": ", ".join(kinds)}
+        dated = sorted((s for s in found if s.date), key=lambda s: s.date)  # type: ignore[arg-type,return-value]
+        if dated:
+            fact["date"], fact["result"] = dated[-1].date.isoformat(), dated[-1].result  # type: ignore[union-attr]
+        elif found:
+            fact["result"] = found[-1].result
+        out.append(fact)
+    return out
+
+
+def _drug_classes(courses: list[Fact], index: DrugIndex) -> list[Fact]:
+    """One fact per catalog class, present or not, so a check can ask for 'no omalizumab' without
+    a negation (durable_rules' none() depends on assertion order)."""
+    out = []
+    for cls, label in index.catalog.classes.items():
+        members = [c for c in courses if c["class"] == cls]
+        fact: Fact = {"id": f"class-{cls}", "type": "drug_class", "class": cls, "label": label,
+                      "courses": len(members),
+                      "repeated": "yes" if len(members) > 1 or any(
+                          c.get("schedule") == "intermittent" for c in members) else "no"}
+        durations = [c["days"] for c in members if "days" in c]
+        if durations:
+            fact["longest_days"] = max(durations)
+        out.append(fact)
+    return out
+
+
+def _refractory_fact(book: Rulebook, verdict: refractory.Verdict) -> Fact:
+    return {"id": "refractory", "type": "refractory", "status": verdict.status,
+            "definition": book.refractory.id, "missing": "; ".join(verdict.missing),
+            "reason": verdict.reason}
+
+
+def _missing_values(courses: list[Fact]) -> list[Fact]:
+    """Courses on the ladder whose dose, schedule or dates the record does not give."""
+    out = []
+    for course in courses:
+        if "step" not in course:
+            continue
+        absent = [name for key, name in _NEEDED if key not in course
+                  and not (key == "dose" and "multiple" in course)
+                  and not (key == "interval_days" and "schedule" in course)]
+        if absent:
+            out.append({"id": f"dq-missing-{course['id']}", "type": "dq", "issue": "missing_value",
+                        "course": course["id"], "drug": course["written"],
+                        "field": ", ".join(absent),
+                        "detail": f"{course['written']}: {', '.join(absent)} not recorded"})
+    return out
+

@@ -1,0 +1,127 @@
+"""Courses -> course facts: generic drug, class, day numbers, duration, daily dose, multiple, step."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from .. import conditions
+from ..drugs import DrugIndex
+from ..model import IRREGULAR, Course, History, interval_days
+from ..rulebook import Rulebook
+
+Fact = dict[str, Any]
+
+
+def day(value: date | None) -> int | None:
+    return value.toordinal() if value else None
+
+
+def as_of_day(history: History) -> int | None:
+    """The last date the record speaks of: 'now' for an ongoing course (pure, no clock)."""
+    dates = [history.anchor.date if history.anchor else None, history.diagnosis.onset]
+    dates += [d for c in history.courses for d in (c.start, c.end)]
+    dates += [a.date for a in history.assessments] + [s.date for s in history.screenings]
+    dates += [e.date for e in history.adverse_events]
+    known = [d for d in dates if d]
+    return max(known).toordinal() if known else None
+
+
+def course_facts(history: History, book: Rulebook, index: DrugIndex) -> tuple[list[Fact], list[Fact]]:
+    """One fact per course, and the data-quality facts met on the way."""
+    now = as_of_day(history)
+    courses, issues = [], []
+    for number, course in enumerate(history.courses, start=1):
+        fact, found = _course_fact(course, course.id or f"course-{number}", now, index)
+        _assign_step(fact, book)
+        courses.append(fact)
+        issues.extend(found)
+    return courses, issues
+
+
+def _course_fact(course: Course, cid: str, now: int | None, index: DrugIndex) -> tuple[Fact, list[Fact]]:
+    match = index.resolve(course.drug)
+    drug = match.drug
+    fact: Fact = {"id": cid, "type": "course", "written": course.drug,
+                  "recognised": "yes" if drug else "no",
+                  "drug": drug.generic if drug else course.drug,
+                  "class": drug.drug_class if drug else "unrecognised",
+                  "atc": drug.atc if drug else None,
+                  "dose": course.dose, "unit": course.unit, "stop_reason": course.stop_reason,
+                  "ongoing": "yes" if course.ongoing else "no",
+                  "start": course.start.isoformat() if course.start else None,
+                  "end": course.end.isoformat() if course.end else None}
+    issues: list[Fact] = []
+    if drug is None:
+        issues.append(_issue("unrecognised_drug", fact, "drug",
+                             f"'{course.drug}' is not in the drug catalog"))
+    if match.conflicting_brand:
+        brand, other = match.conflicting_brand
+        issues.append(_issue("brand_mismatch", fact, "drug",
+                             f"'{course.drug}': {brand} is a brand of {other}, not {fact['drug']}"))
+    _schedule(course, fact, drug.standard_daily_mg if drug else None)
+    _timing(course, fact, now, issues)
+    return _compact(fact), issues
+
+
+def _schedule(course: Course, fact: Fact, standard_daily_mg: float | None) -> None:
+    interval = interval_days(course.frequency) if course.frequency else None
+    text = " ".join(course.frequency.lower().split()) if course.frequency else None
+    fact["schedule"] = text if text in IRREGULAR else ("regular" if interval else None)
+    fact["interval_days"] = _number(interval)
+    if course.dose is not None and interval:
+        if course.unit == "mg":
+            fact["daily_mg"] = _number(course.dose / interval)
+        elif course.unit == "mg/kg":
+            fact["mg_per_kg_day"] = _number(course.dose / interval)
+    if course.unit == "mg/kg/day":
+        fact["mg_per_kg_day"] = _number(course.dose)
+    multiple = course.dose_multiple
+    if multiple is None and standard_daily_mg and fact.get("daily_mg") is not None:
+        multiple = fact["daily_mg"] / standard_daily_mg
+    fact["multiple"] = _number(multiple)
+
+
+def _timing(course: Course, fact: Fact, now: int | None, issues: list[Fact]) -> None:
+    start = day(course.start)
+    end = day(course.end) if course.end else (now if course.ongoing else None)
+    fact["start_day"], fact["end_day"] = start, end
+    if start is not None and end is not None:
+        if end < start:
+            issues.append(_issue("end_before_start", fact, "end",
+                                 f"ends {course.end} before it starts {course.start}"))
+            fact["end_day"] = None
+        else:
+            fact["days"] = end - start
+
+
+def _assign_step(fact: Fact, book: Rulebook) -> None:
+    """The highest ladder step the course surely qualifies for; uncertain if a higher one might."""
+    surely, maybe = None, False
+    for rank, step in enumerate(book.steps, start=1):
+        verdict = conditions.evaluate(step.match, fact)
+        if verdict is True:
+            surely, maybe = (rank, step), False
+        elif verdict is None and surely is not None:
+            maybe = True
+    if surely:
+        rank, step = surely
+        fact.update(step=step.code, step_label=step.label, step_rank=rank,
+                    step_certain="no" if maybe else "yes")
+
+
+def _issue(kind: str, course: Fact, field: str, detail: str) -> Fact:
+    return {"id": f"dq-{kind}-{course['id']}", "type": "dq", "issue": kind, "course": course["id"],
+            "drug": course["written"], "field": field, "detail": detail}
+
+
+def _number(value: float | None) -> float | int | None:
+    """Round derived numbers: durable_rules rejects floats in exponent form such as 1e-07."""
+    if value is None:
+        return None
+    rounded = round(value, 3)
+    return int(rounded) if rounded == int(rounded) else rounded
+
+
+def _compact(fact: Fact) -> Fact:
+    return {key: value for key, value in fact.items() if value is not None}

@@ -1,0 +1,28 @@
+"""The kinds of fact the engine sees and their fields: the vocabulary rule packs are checked against.
+
+Every fact is flat JSON with an `id` and a `type`. Days are integer day numbers (ISO dates compare
+as text in durable_rules); a field whose value is unknown is absent, so no test on it can pass.
+"""
+
+FACT_FIELDS: dict[str, tuple[str, ...]] = {
+    "patient": ("id", "age", "sex", "step", "step_label", "step_rank", "angioedema", "courses",
+                "assessments"),
+    "course": ("id", "drug", "written", "class", "atc", "recognised", "step", "step_label",
+               "step_rank", "step_certain", "dose", "unit", "daily_mg", "mg_per_kg_day", "multiple",
+               "interval_days", "schedule", "start", "end", "start_day", "end_day", "days",
+               "ongoing", "stop_reason"),
+    "trial": ("id", "course", "drug", "step", "step_label", "verdict", "days", "min_days", "dose",
+              "min_dose_mg", "missing", "start", "end", "stop_reason"),
+    "escalation": ("id", "from_course", "from_drug", "from_step", "from_verdict", "from_days",
+                   "min_days", "to_course", "to_drug", "to_step", "to_start", "gap_days"),
+    "step": ("id", "code", "label", "rank", "reached", "first_start"),
+    "condition": ("id", "category", "name"),
+    "screening": ("id", "group", "documented", "kinds", "date", "result"),
+    "drug_class": ("id", "class", "label", "courses", "repeated", "longest_days"),
+    "control": ("id", "status", "label", "instrument", "score", "judgement", "date", "strength"),
+    "refractory": ("id", "status", "definition", "missing", "reason"),
+    "dq": ("id", "issue", "course", "drug", "field", "detail"),
+}
+
+# Facts of a course's own fields a step or refractory phase may test (before the engine runs).
+COURSE_FIELDS = FACT_FIELDS["course"]

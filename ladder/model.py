@@ -1,0 +1,178 @@
+"""The patient history: what a record says, nothing derived. Unknown stays unknown (None)."""
+
+from __future__ import annotations
+
+import re
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Sex = Literal["female", "male", "other", "unknown"]
+YesNoUnknown = Literal["yes", "no", "unknown"]
+DoseUnit = Literal["mg", "mg/kg/day", "mg/kg"]
+StopReason = Literal["ineffective", "adverse_event", "intolerance", "remission", "patient_choice",
+                     "planned_switch", "unknown"]
+Instrument = Literal["UAS7", "UCT", "AAS7", "clinician"]
+Judgement = Literal["responded", "partial", "no_response"]
+ScreeningKind = Literal["tb", "hepatitis_b", "hepatitis_c", "hepatitis", "hiv"]
+ScreeningResult = Literal["negative", "positive", "unknown"]
+
+# The scales' own ranges (instrument definitions, not clinical thresholds): UAS7 0-42 [Mlynek 2008],
+# UCT 0-16 [Weller 2014], AAS7 0-105 [Weller 2013]; see ../shared/reference/clinical.md section 3.
+SCORE_RANGES: dict[str, tuple[int, int]] = {"UAS7": (0, 42), "UCT": (0, 16), "AAS7": (0, 105)}
+
+_TIMES_A_DAY = {"once": 1, "twice": 2, "three times": 3, "four times": 4}
+_FREQUENCY_WORDS = {
+    "daily": 1.0, "once daily": 1.0, "qd": 1.0, "od": 1.0, "once a day": 1.0,
+    "twice daily": 0.5, "bid": 0.5, "twice a day": 0.5,
+    "three times daily": 1 / 3, "tid": 1 / 3, "three times a day": 1 / 3,
+    "four times daily": 0.25, "qid": 0.25, "four times a day": 0.25,
+    "every other day": 2.0, "qod": 2.0, "alternate days": 2.0,
+    "weekly": 7.0, "once weekly": 7.0,
+}
+_EVERY = re.compile(r"^every (\d+(?:\.\d+)?) (day|days|week|weeks|month|months)$")
+_UNIT_DAYS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "month": 28, "months": 28}
+IRREGULAR = ("as needed", "intermittent")
+
+
+def interval_days(frequency: str) -> float | None:
+    """Days between doses for a regular schedule; None for 'as needed' or 'intermittent' use.
+
+    Raises ValueError for a schedule it cannot read, so a typo is an input error, never a guess.
+    A month counts as 4 weeks: injectable schedules such as omalizumab's are written that way.
+    """
+    text = " ".join(frequency.lower().replace("-", " ").split())
+    if text in IRREGULAR:
+        return None
+    if text in _FREQUENCY_WORDS:
+        return _FREQUENCY_WORDS[text]
+    match = _EVERY.match(text)
+    if match:
+        return float(match.group(1)) * _UNIT_DAYS[match.group(2)]
+    raise ValueError(
+        f"cannot read frequency {frequency!r}: use e.g. 'daily', 'twice daily', 'every other day', "
+        "'every 2 weeks', 'every 4 weeks', 'as needed' or 'intermittent'")
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Diagnosis(Record):
+    name: str = "chronic spontaneous urticaria"
+    code: str | None = None
+    onset: dt.date | None = None
+    angioedema: YesNoUnknown = "unknown"
+
+
+class Condition(Record):
+    """A comorbidity as written, with an optional code and onset."""
+
+    name: str = Field(min_length=1)
+    code: str | None = None
+    onset: dt.date | None = None
+
+
+class Course(Record):
+    """One continuous course of one drug at one dose and schedule, as the record gives it."""
+
+    id: str | None = None
+    drug: str = Field(min_length=1, description="The drug as written in the record.")
+    dose: float | None = Field(default=None, gt=0)
+    unit: DoseUnit | None = None
+    frequency: str | None = None
+    dose_multiple: float | None = Field(
+        default=None, gt=0,
+        description="Multiple of the standard dose when the record states it instead of an amount.")
+    start: dt.date | None = None
+    end: dt.date | None = None
+    ongoing: bool = False
+    stop_reason: StopReason | None = None
+    notes: str | None = None
+
+    @field_validator("frequency")
+    @classmethod
+    def _readable_frequency(cls, value: str | None) -> str | None:
+        if value is not None:
+            interval_days(value)
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Course":
+        if self.dose is not None and self.unit is None:
+            raise ValueError("a dose needs its unit (mg, mg/kg/day or mg/kg)")
+        if self.ongoing and self.end is not None:
+            raise ValueError("a course cannot be ongoing and have an end date")
+        return self
+
+
+class Assessment(Record):
+    """A dated disease-activity score, or a clinician's documented judgement of response."""
+
+    date: dt.date | None = None
+    instrument: Instrument
+    score: int | None = None
+    judgement: Judgement | None = None
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _score_fits_instrument(self) -> "Assessment":
+        if self.instrument == "clinician":
+            if self.judgement is None:
+                raise ValueError("a clinician assessment needs a judgement "
+                                 "(responded, partial or no_response)")
+            if self.score is not None:
+                raise ValueError("a clinician assessment has a judgement, not a score")
+            return self
+        if self.score is None:
+            raise ValueError(f"a {self.instrument} assessment needs a score")
+        low, high = SCORE_RANGES[self.instrument]
+        if not low <= self.score <= high:
+            raise ValueError(f"{self.instrument} score {self.score} is outside {low}-{high}")
+        return self
+
+
+class AdverseEvent(Record):
+    date: dt.date | None = None
+    drug: str | None = None
+    description: str = Field(min_length=1)
+
+
+class Screening(Record):
+    kind: ScreeningKind
+    date: dt.date | None = None
+    result: ScreeningResult = "unknown"
+    notes: str | None = None
+
+
+class Anchor(Record):
+    """Published cases give relative times; a case anchors them to a chosen date and says how."""
+
+    date: dt.date
+    meaning: str = Field(min_length=1)
+
+
+class History(Record):
+    """One patient's CSU treatment history."""
+
+    id: str = Field(min_length=1)
+    sex: Sex = "unknown"
+    age: int | None = Field(default=None, ge=0, le=120, description="Age at the last record.")
+    birth_year: int | None = Field(default=None, ge=1900, le=2100)
+    anchor: Anchor | None = None
+    diagnosis: Diagnosis = Diagnosis()
+    comorbidities: list[Condition] = []
+    courses: list[Course] = []
+    assessments: list[Assessment] = []
+    adverse_events: list[AdverseEvent] = []
+    screenings: list[Screening] = []
+    source: str | None = Field(default=None, description="Where the history comes from.")
+    notes: str | None = None
+
+    @field_validator("comorbidities", mode="before")
+    @classmethod
+    def _conditions_from_names(cls, value: object) -> object:
+        if isinstance(value, list):
+            return [{"name": item} if isinstance(item, str) else item for item in value]
+        return value

@@ -1,0 +1,63 @@
+"""YAML and JSON case files: one patient history per file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+import yaml
+from pydantic import ValidationError
+
+from ..errors import pydantic_messages
+from ..model import History
+
+if TYPE_CHECKING:
+    from . import Failed, Loaded
+
+MAX_BYTES = 10 * 1024 * 1024
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """Safe YAML without anchors and aliases: case files do not need them, and an alias bomb
+    (a few lines expanding to billions of nodes) must not hang an audit."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in case files",
+                                              event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def read(path: Path) -> Iterator["Loaded | Failed"]:
+    from . import Failed, Loaded
+
+    source = str(path)
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            yield Failed(source, None, f"file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+            return
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        yield Failed(source, None, f"not UTF-8 text (byte {error.start})")
+        return
+    except OSError as error:
+        yield Failed(source, None, f"cannot read: {error.strerror}")
+        return
+    try:
+        data = yaml.load(text, Loader=_NoAliasLoader)  # JSON is YAML
+    except yaml.YAMLError as error:
+        yield Failed(source, None, f"not valid YAML/JSON: {_one_line(error)}")
+        return
+    if not isinstance(data, dict):
+        yield Failed(source, None, "a case file holds one patient history (a mapping)")
+        return
+    patient = data.get("id") if isinstance(data.get("id"), str) else None
+    try:
+        yield Loaded(source, History.model_validate(data))
+    except ValidationError as error:
+        yield Failed(source, patient, "; ".join(pydantic_messages(error)))
+
+
+def _one_line(error: yaml.YAMLError) -> str:
+    return " ".join(str(error).split())

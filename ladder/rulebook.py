@@ -1,0 +1,285 @@
+"""Rule packs: the schema, loading (from a path, a name or a string), validation and content hash."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from . import conditions
+from .errors import RulePackError, pydantic_messages
+from .facts.kinds import COURSE_FIELDS, FACT_FIELDS
+from .model import History
+
+Severity = Literal["info", "warning", "critical"]
+ControlStatus = Literal["complete", "well_controlled", "uncontrolled"]
+SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+DEFAULT_PACK = "csu-international"
+_CODE = re.compile(r"^[A-Z]{2,4}\d{3}$")
+_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_TEMPLATE_FIELD = re.compile(r"\{(\w+)\.(\w+)\}")
+_PATTERN_KEY = re.compile(r"^(\w+)(?: as (\w+))?$")
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Citation(Spec):
+    source: str = Field(min_length=1, description="Reference keys or a full reference.")
+    clause: str = Field(min_length=1, description="What the source says that the rule rests on.")
+    confirmed: bool = Field(description="False when the primary text was not seen (UNCONFIRMED).")
+
+
+class Band(Spec):
+    min: int
+    max: int
+    status: ControlStatus
+    label: str
+
+
+class InstrumentControl(Spec):
+    bands: list[Band] = Field(min_length=1)
+    citation: Citation
+
+
+class ControlSpec(Spec):
+    instruments: dict[Literal["UAS7", "UCT"], InstrumentControl]
+    clinician: dict[Literal["responded", "partial", "no_response"], ControlStatus]
+    citation: Citation
+
+
+class ConditionCategory(Spec):
+    names: list[str] = Field(min_length=1)
+    codes: list[str] = []
+
+
+class TrialSpec(Spec):
+    min_days: int = Field(gt=0)
+    min_dose_mg: float | None = Field(default=None, gt=0)
+    citation: Citation
+
+
+class Step(Spec):
+    code: str = Field(pattern=r"^[A-Z0-9+]{2,6}$")
+    label: str
+    match: dict[str, Any]
+    trial: TrialSpec | None = None
+    citation: Citation
+
+    @field_validator("match")
+    @classmethod
+    def _match_fields(cls, value: dict[str, Any]) -> dict[str, Any]:
+        conditions.validate(value, COURSE_FIELDS)
+        return value
+
+
+class Phase(Spec):
+    label: str
+    course: dict[str, Any]
+    min_days: int = Field(gt=0)
+    after_previous: bool = False
+    implied_by_next: bool = Field(
+        default=False, description="A record of the next phase implies this one happened before it.")
+
+    @field_validator("course")
+    @classmethod
+    def _course_fields(cls, value: dict[str, Any]) -> dict[str, Any]:
+        conditions.validate(value, COURSE_FIELDS)
+        return value
+
+
+class RefractorySpec(Spec):
+    id: str
+    definition: str
+    reasoning: str
+    citation: Citation
+    phases: list[Phase] = Field(min_length=1)
+
+
+class Examples(Spec):
+    fires: dict[str, Any]
+    passes: dict[str, Any]
+
+    @field_validator("fires", "passes")
+    @classmethod
+    def _is_history(cls, value: dict[str, Any]) -> dict[str, Any]:
+        History.model_validate({"id": "example", **value})
+        return value
+
+
+class Check(Spec):
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    rationale: str
+    citation: Citation
+    when: list[dict[str, dict[str, Any]]] = Field(min_length=1)
+    message: str
+    examples: Examples
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        if not _CODE.match(value):
+            raise ValueError("a code is 2-4 capital letters and 3 digits, e.g. AH001")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError("a name is kebab-case, e.g. antihistamine-above-4x")
+        return value
+
+    @model_validator(mode="after")
+    def _patterns(self) -> "Check":
+        aliases: dict[str, str] = {}
+        for position, pattern in enumerate(self.when):
+            if len(pattern) != 1:
+                raise ValueError(f"when[{position}]: one fact per item, as `course: {{...}}`")
+            key, condition = next(iter(pattern.items()))
+            kind, alias = _parse_pattern_key(key, position)
+            if alias in aliases:
+                raise ValueError(f"when[{position}]: alias {alias!r} used twice; write `{kind} as other`")
+            try:
+                conditions.validate(condition, FACT_FIELDS[kind], aliases)
+            except conditions.ConditionError as error:
+                raise ValueError(f"when[{position}].{key}: {error}") from None
+            aliases[alias] = kind
+        for alias, field in _TEMPLATE_FIELD.findall(self.message):
+            if alias not in aliases or field not in FACT_FIELDS[aliases[alias]]:
+                raise ValueError(f"message: {{{alias}.{field}}} names no field of a matched fact")
+        return self
+
+    @property
+    def patterns(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(alias, fact kind, condition) for each matched fact, in order."""
+        out = []
+        for position, pattern in enumerate(self.when):
+            key, condition = next(iter(pattern.items()))
+            kind, alias = _parse_pattern_key(key, position)
+            out.append((alias, kind, condition))
+        return out
+
+
+def _parse_pattern_key(key: str, position: int) -> tuple[str, str]:
+    match = _PATTERN_KEY.match(key)
+    if not match or match.group(1) not in FACT_FIELDS:
+        raise ValueError(f"when[{position}]: {key!r} is not a fact kind "
+                         f"({', '.join(FACT_FIELDS)}), optionally `kind as alias`")
+    return match.group(1), match.group(2) or match.group(1)
+
+
+class PackInfo(Spec):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")
+    version: str
+    title: str
+    description: str = ""
+
+
+class Rulebook(Spec):
+    """A validated rule pack."""
+
+    pack: PackInfo
+    sources: dict[str, str]
+    control: ControlSpec
+    conditions: dict[str, ConditionCategory] = {}
+    screenings: dict[str, list[Literal["tb", "hepatitis_b", "hepatitis_c", "hepatitis", "hiv"]]] = {}
+    steps: list[Step] = Field(min_length=1)
+    refractory: RefractorySpec
+    checks: list[Check] = Field(min_length=1)
+    retired_codes: list[str] = []
+    sha256: str = ""
+    origin: str = ""
+
+    @model_validator(mode="after")
+    def _unique(self) -> "Rulebook":
+        for label, values in (("step code", [s.code for s in self.steps]),
+                              ("check code", [c.code for c in self.checks]),
+                              ("check name", [c.name for c in self.checks])):
+            seen = {v for v in values if values.count(v) > 1}
+            if seen:
+                raise ValueError(f"duplicate {label}: {', '.join(sorted(seen))}")
+        reused = {c.code for c in self.checks} & set(self.retired_codes)
+        if reused:
+            raise ValueError(f"retired codes are never reused: {', '.join(sorted(reused))}")
+        return self
+
+    def check(self, code: str) -> Check:
+        for check in self.checks:
+            if check.code == code.upper():
+                return check
+        raise KeyError(code)
+
+    @property
+    def step_ranks(self) -> dict[str, int]:
+        return {step.code: rank for rank, step in enumerate(self.steps, start=1)}
+
+
+def packaged_packs() -> dict[str, Path]:
+    """The packs that ship with ladder: the repository's rules/ folder, or its copy in a wheel."""
+    bundled = Path(str(resources.files("ladder"))) / "packs"
+    folder = bundled if bundled.is_dir() else Path(__file__).resolve().parent.parent / "rules"
+    return {path.stem: path for path in sorted(folder.glob("*.yaml"))}
+
+
+def load_rules(source: str | Path | None = None, *, text: str | None = None) -> Rulebook:
+    """Load and validate a rule pack from a path, a packaged pack's name, or YAML text.
+
+    With no argument, the default pack (the international CSU guideline ladder).
+    Raises RulePackError naming the file, the rule and the field.
+    """
+    if text is not None:
+        return parse_rules(text, origin="<string>")
+    packs = packaged_packs()
+    name = DEFAULT_PACK if source is None else str(source)
+    path = packs[name] if name in packs else Path(name)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        known = ", ".join(packs) or "none"
+        raise RulePackError(f"cannot read rule pack ({error.strerror}); packaged packs: {known}",
+                            source=str(path)) from None
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RulePackError("not UTF-8 text", source=str(path)) from None
+    return parse_rules(decoded, origin=str(path))
+
+
+def parse_rules(text: str, origin: str) -> Rulebook:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise RulePackError(f"not valid YAML: {error}", source=origin) from None
+    if not isinstance(data, dict):
+        raise RulePackError("a rule pack is a YAML mapping", source=origin)
+    try:
+        book = Rulebook.model_validate(data)
+    except ValidationError as error:
+        raise RulePackError("\n  ".join(["does not fit the rule-pack schema:",
+                                         *_located(error, data)]), source=origin) from None
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return book.model_copy(update={"sha256": digest, "origin": origin})
+
+
+def _located(error: ValidationError, data: dict[str, Any]) -> list[str]:
+    """Name checks and steps by their code, not only their index: 'checks[3] (AH001).when'."""
+    lines = []
+    for line in pydantic_messages(error):
+        parts = line.split(".")
+        if len(parts) > 1 and parts[0] in ("checks", "steps") and parts[1].isdigit():
+            items = data.get(parts[0]) or []
+            index = int(parts[1])
+            code = items[index].get("code") if index < len(items) and isinstance(items[index], dict) else None
+            head = f"{parts[0]}[{index}]" + (f" ({code})" if code else "")
+            line = ".".join([head, *parts[2:]])
+        lines.append(line)
+    return lines

@@ -83,10 +83,10 @@ def finding(check: Check, match: Match) -> Finding:
 
 
 def render(template: str, facts: dict[str, dict[str, Any]]) -> str:
-    """Fill {alias.field} from the matched facts; a field the record lacks reads 'unknown'."""
+    """Fill {alias.field} from the matched facts; a field the record lacks reads 'not recorded'."""
     def value(found: re.Match[str]) -> str:
         got = facts.get(found.group(1), {}).get(found.group(2))
-        return "unknown" if got is None or got == "" else str(got)
+        return "not recorded" if got is None or got == "" else str(got)
     return _FIELD.sub(value, template)
 
 

@@ -87,6 +87,10 @@ class Course(Record):
         description="Multiple of the standard dose when the record states it instead of an amount.")
     start: dt.date | None = None
     end: dt.date | None = None
+    duration_days: int | None = Field(
+        default=None, gt=0,
+        description="The course's length as the record states it ('for 6 months') when its dates "
+                    "are not known. Dates, when both are given, decide.")
     ongoing: bool = False
     stop_reason: StopReason | None = None
     notes: str | None = None

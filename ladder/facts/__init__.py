@@ -21,8 +21,7 @@ __all__ = ["PatientFacts", "derive", "FACT_FIELDS"]
 
 _NOT_TOLERATED = {"adverse_event", "intolerance"}
 # The record fields a ladder verdict needs from a course, and what to call them.
-_NEEDED = (("dose", "dose"), ("interval_days", "frequency"), ("start_day", "start date"),
-           ("end_day", "end date"))
+_NEEDED = (("dose", "dose"), ("interval_days", "frequency"), ("days", "dates or duration"))
 
 
 @dataclass
@@ -37,7 +36,7 @@ class PatientFacts:
 def derive(history: History, book: Rulebook, index: DrugIndex | None = None) -> PatientFacts:
     courses, issues = course_facts(history, book, index or default_index())
     seen = readings(history, book.control)
-    trials = [t for c in courses if (t := _trial(c, book))]
+    trials = _trials(courses, book)
     verdict = refractory.evaluate(book.refractory, courses, seen)
     patient = _patient(history, courses)
     facts: list[Fact] = [
@@ -62,42 +61,60 @@ def _patient(history: History, courses: list[Fact]) -> Fact:
     return fact
 
 
-def _trial(course: Fact, book: Rulebook) -> Fact | None:
-    step = next((s for s in book.steps if s.code == course.get("step")), None)
+def _trials(courses: list[Fact], book: Rulebook) -> list[Fact]:
+    """One trial per episode at a step: consecutive courses of one drug at one step (a dose or
+    schedule change) are judged together."""
+    groups: list[list[Fact]] = []
+    for course in courses:
+        group = next((g for g in reversed(groups) if g[-1]["drug"] == course["drug"]), None)
+        if group and course["continues"] == "yes" and course.get("step") == group[-1].get("step"):
+            group.append(course)
+        else:
+            groups.append([course])
+    return [trial for group in groups if (trial := _trial(group, book))]
+
+
+def _trial(group: list[Fact], book: Rulebook) -> Fact | None:
+    first, last = group[0], group[-1]
+    step = next((s for s in book.steps if s.code == first.get("step")), None)
     if step is None or step.trial is None:
         return None
-    spec, days = step.trial, course.get("days")
-    dose = course.get("dose") if course.get("unit") == "mg" else None
+    spec = step.trial
+    lengths = [c.get("days") for c in group]
+    days = sum(lengths) if None not in lengths else None  # type: ignore[arg-type]
+    doses = [c.get("dose") if c.get("unit") == "mg" else None for c in group]
+    dose = max(doses) if None not in doses else None  # type: ignore[type-var]
     missing = []
     if spec.min_dose_mg and dose is None:
         missing.append("dose in mg")
     if days is None:
-        missing.append("duration (start and end dates)")
+        missing.append("duration (dates or length)")
     short = days is not None and days < spec.min_days
     if spec.min_dose_mg and dose is not None and dose < spec.min_dose_mg:
         verdict = "under_dosed"
-    elif course.get("stop_reason") in _NOT_TOLERATED and (days is None or short):
+    elif last.get("stop_reason") in _NOT_TOLERATED and (days is None or short):
         verdict = "not_tolerated"
     elif short:
-        verdict = "ongoing" if course.get("ongoing") == "yes" else "too_short"
+        verdict = "ongoing" if last.get("ongoing") == "yes" else "too_short"
     elif missing:
         verdict = "unknown"
     else:
         verdict = "adequate"
-    fact = {"id": f"trial-{course['id']}", "type": "trial", "course": course["id"],
-            "drug": course["drug"], "step": step.code, "step_label": step.label,
-            "verdict": verdict, "min_days": spec.min_days, "missing": ", ".join(missing)}
-    for key in ("days", "dose", "start", "end", "stop_reason"):
-        if key in course:
-            fact[key] = course[key]
-    if spec.min_dose_mg:
-        fact["min_dose_mg"] = spec.min_dose_mg
+    fact: Fact = {"id": f"trial-{first['id']}", "type": "trial", "course": first["id"],
+                  "courses": ", ".join(c["id"] for c in group), "drug": first["drug"],
+                  "step": step.code, "step_label": step.label, "verdict": verdict,
+                  "min_days": spec.min_days, "missing": ", ".join(missing)}
+    for key, value in (("days", days), ("dose", dose), ("start", first.get("start")),
+                       ("end", last.get("end")), ("stop_reason", last.get("stop_reason")),
+                       ("min_dose_mg", spec.min_dose_mg)):
+        if value is not None:
+            fact[key] = value
     return fact
 
 
 def _escalations(courses: list[Fact], trials: list[Fact]) -> list[Fact]:
     """Each step's first course, paired with the highest lower-step course begun before it."""
-    by_course = {t["course"]: t for t in trials}
+    by_course = {course: t for t in trials for course in t["courses"].split(", ")}
     dated = sorted((c for c in courses if "step_rank" in c and "start_day" in c),
                    key=lambda c: (c["start_day"], c["step_rank"]))
     out, seen_steps = [], set()

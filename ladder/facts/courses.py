@@ -30,13 +30,28 @@ def as_of_day(history: History) -> int | None:
 def course_facts(history: History, book: Rulebook, index: DrugIndex) -> tuple[list[Fact], list[Fact]]:
     """One fact per course, and the data-quality facts met on the way."""
     now = as_of_day(history)
-    courses, issues = [], []
+    courses: list[Fact] = []
+    issues: list[Fact] = []
     for number, course in enumerate(history.courses, start=1):
         fact, found = _course_fact(course, course.id or f"course-{number}", now, index)
         _assign_step(fact, book)
+        earlier = next((c for c in reversed(courses) if c["drug"] == fact["drug"]), None)
+        fact["continues"] = "yes" if earlier and continues(earlier, fact) else "no"
         courses.append(fact)
         issues.extend(found)
     return courses, issues
+
+
+def continues(previous: Fact, course: Fact) -> bool:
+    """A course continues the last earlier course of the same drug when it began as that one ended
+    (within one dosing interval), or when the dates cannot say otherwise: a dose or schedule change
+    within one episode of treatment, not a new trial."""
+    if previous["recognised"] == "no" or previous["drug"] != course["drug"]:
+        return False
+    end, start = previous.get("end_day"), course.get("start_day")
+    if end is None or start is None:
+        return True
+    return 0 <= start - end <= max(1, previous.get("interval_days", 1))
 
 
 def _course_fact(course: Course, cid: str, now: int | None, index: DrugIndex) -> tuple[Fact, list[Fact]]:
@@ -47,7 +62,7 @@ def _course_fact(course: Course, cid: str, now: int | None, index: DrugIndex) ->
                   "drug": drug.generic if drug else course.drug,
                   "class": drug.drug_class if drug else "unrecognised",
                   "atc": drug.atc if drug else None,
-                  "dose": course.dose, "unit": course.unit, "stop_reason": course.stop_reason,
+                  "dose": _number(course.dose), "unit": course.unit, "stop_reason": course.stop_reason,
                   "ongoing": "yes" if course.ongoing else "no",
                   "start": course.start.isoformat() if course.start else None,
                   "end": course.end.isoformat() if course.end else None}
@@ -93,6 +108,8 @@ def _timing(course: Course, fact: Fact, now: int | None, issues: list[Fact]) -> 
             fact["end_day"] = None
         else:
             fact["days"] = end - start
+    elif course.duration_days is not None:
+        fact["days"] = course.duration_days
 
 
 def _assign_step(fact: Fact, book: Rulebook) -> None:

@@ -49,7 +49,7 @@ def evaluate(spec: RefractorySpec, courses: list[Fact], readings: list[Reading])
     status = conditions.all3(r.status for r in results)
     missing = list(dict.fromkeys(m for r in results if r.status is None for m in r.missing))
     if status is True:
-        return Verdict("met", [], "every phase of the definition is documented", results)
+        return Verdict("met", [], "; then ".join(_documented(r) for r in results), results)
     if status is False:
         failed = next(r for r in results if r.status is False)
         return Verdict("not_met", [], f"{failed.label}: {failed.reason}", results)
@@ -115,7 +115,7 @@ def _uncontrolled(course: Fact, readings: list[Reading]) -> tuple[bool | None, s
 
 def _after(course: Fact, previous: Fact | None) -> tuple[bool | None, str]:
     if previous is None:
-        return None, "the earlier phase"
+        return None, "evidence that it followed the earlier phase"
     if previous is course:  # one course of unknown schedule stands for both phases: already named
         return None, ""
     start, before = course.get("start_day"), previous.get("start_day")
@@ -134,3 +134,10 @@ def _evidence(course: Fact, checks: dict[str, tuple[bool | None, str]]) -> dict[
 
 def _name(course: Fact) -> str:
     return f"{course.get('written', course.get('drug'))} ({course['id']})"
+
+
+def _documented(result: PhaseResult) -> str:
+    course = result.course or {}
+    return (f"{course.get('drug')} {course.get('dose', '?')} {course.get('unit', '')} every "
+            f"{course.get('interval_days', '?')} days for {course.get('days')} days from "
+            f"{course.get('start', 'an unrecorded date')} without control ({course['id']})")

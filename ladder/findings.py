@@ -86,7 +86,9 @@ def render(template: str, facts: dict[str, dict[str, Any]]) -> str:
     """Fill {alias.field} from the matched facts; a field the record lacks reads 'not recorded'."""
     def value(found: re.Match[str]) -> str:
         got = facts.get(found.group(1), {}).get(found.group(2))
-        return "not recorded" if got is None or got == "" else str(got)
+        if got is None or got == "":
+            return "not recorded"
+        return f"{got:g}" if isinstance(got, float) else str(got)
     return _FIELD.sub(value, template)
 
 

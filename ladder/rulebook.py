@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import conditions
-from .errors import RulePackError, pydantic_messages
+from .errors import RulePackError
 from .facts.kinds import COURSE_FIELDS, FACT_FIELDS
 from .model import History
 
@@ -273,13 +273,12 @@ def parse_rules(text: str, origin: str) -> Rulebook:
 def _located(error: ValidationError, data: dict[str, Any]) -> list[str]:
     """Name checks and steps by their code, not only their index: 'checks[3] (AH001).when'."""
     lines = []
-    for line in pydantic_messages(error):
-        parts = line.split(".")
-        if len(parts) > 1 and parts[0] in ("checks", "steps") and parts[1].isdigit():
-            items = data.get(parts[0]) or []
-            index = int(parts[1])
-            code = items[index].get("code") if index < len(items) and isinstance(items[index], dict) else None
-            head = f"{parts[0]}[{index}]" + (f" ({code})" if code else "")
-            line = ".".join([head, *parts[2:]])
-        lines.append(line)
+    for item in error.errors(include_url=False, include_input=False):
+        loc = [str(part) for part in item["loc"]]
+        if len(loc) > 1 and loc[0] in ("checks", "steps") and loc[1].isdigit():
+            index, items = int(loc[1]), data.get(loc[0]) or []
+            entry = items[index] if index < len(items) else None
+            code = entry.get("code") if isinstance(entry, dict) else None
+            loc[:2] = [f"{loc[0]}[{index}]" + (f" ({code})" if code else "")]
+        lines.append(f"{'.'.join(loc) or '(top level)'}: {item['msg']}")
     return lines

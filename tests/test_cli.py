@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from ladder.cli import main
+
+from .conftest import ROOT
+
+
+@pytest.fixture
+def run(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(main, list(args))
+
+
+def test_audit_text_report_and_summary(run):
+    result = run("audit", "cases/seed")
+    assert result.exit_code == 0, result.output  # the seed has no critical finding
+    assert "seed-1  (cases/seed/patient-1.yaml)" in result.output
+    assert "6 read = 6 audited + 0 errors" in result.output
+    assert "refractory: 1 met, 3 not met, 2 cannot be determined" in result.output
+
+
+def test_audit_json_contract(run):
+    data = json.loads(run("audit", "cases/seed/patient-1.yaml", "--format", "json").output)
+    assert set(data) == {"ladder", "rules", "patients", "errors"}
+    assert set(data["rules"]) == {"id", "version", "sha256"}
+    [patient] = data["patients"]
+    assert set(patient) == {"id", "source", "step", "refractory", "findings"}
+    assert set(patient["refractory"]) == {"status", "definition", "missing", "evidence"}
+    assert set(patient["findings"][0]) == {"code", "name", "severity", "message", "citation", "evidence"}
+
+
+def test_exit_codes(run):
+    assert run("audit", "cases/synthetic/unsafe-escalation.yaml").exit_code == 1  # critical findings
+    assert run("audit", "cases/synthetic/unsafe-escalation.yaml", "--exit-zero").exit_code == 0
+    assert run("audit", "cases/synthetic/unsafe-escalation.yaml", "--fail-on", "never").exit_code == 0
+    assert run("audit", "cases/synthetic/controlled-on-omalizumab.yaml", "--fail-on", "info").exit_code == 1
+    assert run("audit", "cases/synthetic/controlled-on-omalizumab.yaml", "--fail-on", "warning").exit_code == 0
+    assert run("audit", "--format", "xml", "cases").exit_code == 2
+
+
+def test_unreadable_input_exits_2_and_still_reports_the_readable_records(run, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: [\n")
+    result = run("audit", "cases/seed/patient-1.yaml", str(bad), "--format", "json")
+    assert result.exit_code == 2
+    data = json.loads(result.output)
+    assert len(data["patients"]) == 1 and data["errors"][0]["source"] == str(bad)
+    assert "Traceback" not in result.output
+
+
+def test_explain_shows_timeline_phases_and_reasons(run):
+    result = run("explain", "cases/seed/patient-1.yaml")
+    assert result.exit_code == 0
+    for text in ("Timeline", "2023-04-09 .. 2023-10-09", "Refractory: MET", "phase met",
+                 "DQ001 brand-generic-mismatch", "because: R24, R28"):
+        assert text in result.output
+
+
+def test_rules_list_show_validate(run):
+    listing = run("rules", "list").output
+    assert "REF001  refractory-definition-met" in listing
+    shown = run("rules", "show", "ref001").output
+    for text in ("REF001 refractory-definition-met (warning)", "Why it matters:", "Example that fires:"):
+        assert text in shown
+    assert run("rules", "show", "XX999").exit_code == 2
+    valid = run("rules", "validate", "rules/csu-international.yaml", "tests/fixtures/minimal-pack.yaml")
+    assert valid.exit_code == 0 and valid.output.count("ok: ") == 2
+
+
+def test_rules_validate_rejects_a_bad_pack_naming_file_rule_and_field(run, tmp_path):
+    text = (ROOT / "tests/fixtures/minimal-pack.yaml").read_text().replace("class: sgah}\n    message", "klass: sgah}\n    message")
+    bad = tmp_path / "bad-pack.yaml"
+    bad.write_text(text)
+    result = run("rules", "validate", str(bad))
+    assert result.exit_code == 1
+    assert f"invalid: {bad}: does not fit the rule-pack schema:" in result.output
+    assert "checks[0] (MIN001): Value error, when[0].course: unknown field 'klass'" in result.output
+
+
+def test_rules_validate_runs_each_checks_examples(run, tmp_path):
+    text = (ROOT / "tests/fixtures/minimal-pack.yaml").read_text().replace(
+        "passes: {courses: [{drug: omalizumab}]}", "passes: {courses: [{drug: cetirizine}]}")
+    bad = tmp_path / "wrong-example.yaml"
+    bad.write_text(text)
+    result = run("rules", "validate", str(bad))
+    assert result.exit_code == 1
+    assert "checks (MIN001).examples.passes: the check fires on its example" in result.output
+
+
+def test_a_second_pack_by_path(run):
+    result = run("audit", "cases/seed/patient-2.yaml", "--rules", "tests/fixtures/minimal-pack.yaml")
+    assert "MIN001" in result.output and result.exit_code == 1
+    assert run("audit", "cases", "--rules", "nope.yaml").exit_code == 2

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import pytest
+
+from ladder import conditions as c
+
+
+@pytest.mark.parametrize("condition, fact, expected", [
+    ({"a": 1}, {"a": 1}, True), ({"a": 1}, {"a": 2}, False), ({"a": 1}, {}, None),
+    ({"a": [1, 2]}, {"a": 2}, True), ({"a": {"gt": 4}}, {"a": 4}, False),
+    ({"a": {"gte": 4}}, {"a": 4}, True), ({"a": {"present": False}}, {}, True),
+    ({"a": 1, "b": 2}, {"a": 2}, False),          # a known False beats an unknown
+    ({"a": 1, "b": 2}, {"a": 1}, None),
+    ({"any": [{"a": 1}, {"b": 2}]}, {"b": 2}, True),
+    ({"any": [{"a": 1}, {"b": 2}]}, {"a": 3}, None),
+])
+def test_three_valued_evaluation(condition, fact, expected):
+    assert c.evaluate(condition, fact) is expected
+
+
+def test_compiles_to_durable_rules_expressions():
+    assert c.to_durable({"class": ["sgah", "fgah"], "multiple": {"gt": 4},
+                         "start_day": {"gte": {"ref": "course.start_day"}}}) == [
+        {"$or": [{"class": "sgah"}, {"class": "fgah"}]},
+        {"$gt": {"multiple": 4}},
+        {"$gte": {"start_day": {"course": "start_day"}}}]
+
+
+def test_ne_requires_the_field_to_exist():
+    assert c.to_durable({"a": {"ne": 1}}) == [{"$ex": {"a": 1}}, {"$neq": {"a": 1}}]
+
+
+@pytest.mark.parametrize("condition, message", [
+    ({"nope": 1}, "unknown field 'nope'"),
+    ({"a": {"between": 1}}, "a: unknown operator 'between'"),
+    ({"a": {"gt": {"ref": "later.x"}}}, "a: ref 'later.x' names no earlier fact"),
+    ({"a": {"present": "yes"}}, "a: present takes true or false"),
+    ({}, "a condition is a non-empty mapping"),
+])
+def test_validation_names_the_field(condition, message):
+    with pytest.raises(c.ConditionError, match=message):
+        c.validate(condition, ["a"])

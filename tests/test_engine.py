@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+
+import ladder
+from ladder.audit import audit_records, engine_for
+from ladder.engine import Engine, compile_rulebook
+from ladder.errors import EngineError
+from ladder.facts.kinds import FACT_FIELDS
+from ladder.readers import Failed, Loaded
+
+
+def test_compiled_ruleset_has_a_rule_per_check_a_sink_per_fact_kind_and_an_end_rule(book):
+    rules = compile_rulebook(book)
+    assert {c.code for c in book.checks} | {f"__sink_{k}" for k in FACT_FIELDS} | {"__end"} == set(rules)
+
+
+def test_matches_carry_the_facts_by_alias(book):
+    facts = [{"id": "c1", "type": "course", "class": "calcineurin_inhibitor", "drug": "ciclosporin",
+              "continues": "no"},
+             {"id": "h", "type": "condition", "category": "hypertension", "name": "HTN"}]
+    matches = engine_for(book).run(facts, patient="p")
+    [match] = [m for m in matches if m.code == "CSA001"]
+    strip = lambda fact: {k: v for k, v in fact.items() if k != "type"}  # noqa: E731
+    assert match.facts == {"course": strip(facts[0]), "condition": strip(facts[1])}
+
+
+def test_state_is_deleted_after_every_patient(book):
+    # durable_rules allows 1,024 live states per ruleset: 1,500 patients pass only if each is freed.
+    engine = Engine(book)
+    history = ladder.History(id="p", courses=[{"drug": "cetirizine"}])
+    for _ in range(1500):
+        assert engine.run([{"id": "patient", "type": "patient", "step_rank": 1,
+                            "step_label": "x", "step": "AH1"}], patient="p")
+
+
+def test_one_patients_engine_failure_is_an_error_record_and_the_audit_goes_on(book, monkeypatch):
+    engine = engine_for(book)
+    real = engine.run
+
+    def flaky(facts, patient):
+        if patient == "bad":
+            raise EngineError("simulated crash", patient=patient)
+        return real(facts, patient)
+
+    monkeypatch.setattr(engine, "run", flaky)
+    records = [Loaded("a.yaml", ladder.History(id="good")), Loaded("b.yaml", ladder.History(id="bad")),
+               Failed("c.yaml", None, "not valid YAML"), Loaded("d.yaml", ladder.History(id="also-good"))]
+    results = list(audit_records(records, book))
+    assert len(results) == 4
+    assert [type(r).__name__ for r in results] == ["PatientResult", "AuditError", "AuditError", "PatientResult"]
+    assert results[1].patient == "bad" and results[1].message == "simulated crash"
+
+
+def test_tiny_doses_never_reach_the_engine_in_exponent_form(book):
+    history = ladder.History(id="p", courses=[{"drug": "cetirizine", "dose": 0.0000001,
+                                               "unit": "mg", "frequency": "daily"}])
+    assert ladder.audit(history, book).patients  # would be a C-parser error otherwise
+
+
+def test_library_audit_accepts_a_history_a_list_and_a_path(book):
+    from .conftest import ROOT
+    one = ladder.audit(ladder.History(id="x"), book)
+    many = ladder.audit([ladder.History(id="x"), ladder.History(id="y")], book)
+    path = ladder.audit(ROOT / "cases" / "seed" / "patient-1.yaml", book)
+    assert [len(r.patients) for r in (one, many, path)] == [1, 2, 1]
+    assert isinstance(path.patients[0].findings[0], ladder.Finding)

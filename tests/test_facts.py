@@ -1,0 +1,150 @@
+"""The temporal abstraction: edges of every window, three-valued verdicts, episodes."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from ladder.facts import derive
+from ladder.model import History
+
+START = date(2023, 1, 2)
+
+
+def history(courses=(), assessments=(), **extra) -> History:
+    return History.model_validate({"id": "p", "courses": list(courses),
+                                   "assessments": list(assessments), **extra})
+
+
+def oma(days: int, start: date = START, every: str = "every 4 weeks", **extra) -> dict:
+    return {"drug": "omalizumab", "dose": 300, "unit": "mg", "frequency": every,
+            "start": start, "end": start + timedelta(days=days), **extra}
+
+
+def uas7(score: int, on: date) -> dict:
+    return {"instrument": "UAS7", "score": score, "date": on}
+
+
+def kinds(derived, kind):
+    return [f for f in derived.facts if f["type"] == kind]
+
+
+def refractory(*courses, assessments=()):
+    return derive(history(courses, assessments), BOOK).verdict
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _book(book):
+    global BOOK
+    BOOK = book
+
+
+def test_cetirizine_multiple_and_step():
+    course = kinds(derive(history([{"drug": "cetirizine", "dose": 10, "unit": "mg",
+                                    "frequency": "four times daily"}]), BOOK), "course")[0]
+    assert (course["daily_mg"], course["multiple"], course["step"]) == (40, 4, "AH4")
+
+
+def test_unknown_dose_places_a_course_at_its_lowest_step_and_says_it_is_uncertain():
+    course = kinds(derive(history([{"drug": "cetirizine"}]), BOOK), "course")[0]
+    assert (course["step"], course["step_certain"]) == ("AH1", "no")
+    assert "multiple" not in course and "days" not in course
+
+
+@pytest.mark.parametrize("days, verdict", [(83, "too_short"), (84, "adequate")])
+def test_omalizumab_trial_boundary(days, verdict):
+    trial = kinds(derive(history([oma(days)]), BOOK), "trial")[0]
+    assert trial["verdict"] == verdict
+
+
+def test_dose_change_within_an_episode_is_one_trial():
+    courses = [{"drug": "ciclosporin", "dose": 1, "unit": "mg/kg/day", "frequency": "daily",
+                "start": START, "end": START + timedelta(days=30)},
+               {"drug": "ciclosporin", "dose": 3, "unit": "mg/kg/day", "frequency": "daily",
+                "start": START + timedelta(days=30), "end": START + timedelta(days=90)}]
+    derived = derive(history(courses), BOOK)
+    trials = kinds(derived, "trial")
+    assert len(trials) == 1 and trials[0]["days"] == 90 and trials[0]["verdict"] == "adequate"
+    assert [c["continues"] for c in kinds(derived, "course")] == ["no", "yes"]
+
+
+@pytest.mark.parametrize("q4w_days, q2w_days, status", [
+    (168, 84, "met"), (167, 84, "not_met"), (168, 83, "not_met")])
+def test_refractory_boundaries(q4w_days, q2w_days, status):
+    second = START + timedelta(days=q4w_days)
+    verdict = refractory(oma(q4w_days), oma(q2w_days, second, "every 2 weeks"),
+                         assessments=[uas7(30, second), uas7(25, second + timedelta(days=q2w_days))])
+    assert verdict.status == status
+
+
+def test_control_during_omalizumab_means_not_refractory():
+    second = START + timedelta(days=180)
+    verdict = refractory(oma(180), oma(90, second, "every 2 weeks"),
+                         assessments=[uas7(6, second), uas7(25, second + timedelta(days=90))])
+    assert verdict.status == "not_met" and "controlled on" in verdict.reason
+
+
+def test_baseline_on_the_first_day_is_not_the_response():
+    verdict = refractory(oma(180), assessments=[uas7(40, START)])
+    assert verdict.phases[0].status is None  # response unknown, not "uncontrolled"
+
+
+def test_unknown_schedule_is_indeterminate_never_no():
+    verdict = refractory({"drug": "omalizumab", "start": START, "end": START + timedelta(days=300)})
+    assert verdict.status == "indeterminate"
+    assert any("dose and frequency" in m for m in verdict.missing)
+
+
+def test_a_later_phase_implies_the_earlier_one():
+    verdict = refractory({"drug": "omalizumab", "dose": 300, "unit": "mg",
+                          "frequency": "every 2 weeks", "stop_reason": "ineffective"})
+    assert verdict.status == "indeterminate"
+    assert verdict.phases[0].status is None
+
+
+def test_no_omalizumab_at_all_is_not_met():
+    verdict = refractory({"drug": "cetirizine", "dose": 10, "unit": "mg", "frequency": "daily"})
+    assert verdict.status == "not_met"
+
+
+@pytest.mark.parametrize("score, status", [(0, "complete"), (6, "well_controlled"), (7, "uncontrolled")])
+def test_uas7_bands(score, status):
+    control = kinds(derive(history(assessments=[uas7(score, START)]), BOOK), "control")[0]
+    assert control["status"] == status
+
+
+@pytest.mark.parametrize("score, status", [(16, "complete"), (12, "well_controlled"), (11, "uncontrolled")])
+def test_uct_bands(score, status):
+    control = kinds(derive(history(assessments=[{"instrument": "UCT", "score": score,
+                                                 "date": START}]), BOOK), "control")[0]
+    assert control["status"] == status
+
+
+def test_a_score_outranks_a_judgement_on_the_same_day_and_undated_scores_are_not_used():
+    derived = derive(history(assessments=[
+        uas7(20, START), {"instrument": "clinician", "judgement": "responded", "date": START},
+        {"instrument": "UAS7", "score": 0}]), BOOK)
+    assert kinds(derived, "control")[0]["score"] == 20
+
+
+def test_escalation_pairs_each_step_with_the_step_below():
+    derived = derive(history([
+        {"drug": "cetirizine", "dose": 10, "unit": "mg", "frequency": "daily",
+         "start": START, "end": START + timedelta(days=5)}, oma(100, START + timedelta(days=5))]), BOOK)
+    [escalation] = kinds(derived, "escalation")
+    assert (escalation["from_step"], escalation["to_step"], escalation["from_verdict"]) == (
+        "AH1", "OMA", "too_short")
+
+
+def test_facts_are_pure_and_deterministic():
+    h = history([oma(100)], [uas7(20, START + timedelta(days=50))])
+    assert derive(h, BOOK).facts == derive(h, BOOK).facts
+
+
+def test_every_fact_uses_only_declared_fields():
+    from ladder.facts.kinds import FACT_FIELDS
+    h = history([oma(100), {"drug": "ciclosporin"}], [uas7(20, START)],
+                comorbidities=["hypertension"], screenings=[{"kind": "tb"}], age=70)
+    for fact in derive(h, BOOK).facts:
+        assert set(fact) - {"type"} <= set(FACT_FIELDS[fact["type"]]), fact

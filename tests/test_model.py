@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from ladder.errors import pydantic_messages
+from ladder.model import History, interval_days
+
+
+def errors(data: dict) -> list[str]:
+    with pytest.raises(ValidationError) as caught:
+        History.model_validate({"id": "p", **data})
+    return pydantic_messages(caught.value)
+
+
+@pytest.mark.parametrize("text, days", [
+    ("daily", 1), ("Twice daily", 0.5), ("every other day", 2), ("every 2 weeks", 14),
+    ("every 4 weeks", 28), ("every 1 month", 28), ("qid", 0.25), ("as needed", None),
+    ("intermittent", None)])
+def test_frequencies(text, days):
+    assert interval_days(text) == days
+
+
+def test_unreadable_frequency_is_an_error_naming_the_field():
+    assert errors({"courses": [{"drug": "cetirizine", "frequency": "sometimes"}]}) == [
+        "courses.0.frequency: Value error, cannot read frequency 'sometimes': use e.g. 'daily', "
+        "'twice daily', 'every other day', 'every 2 weeks', 'every 4 weeks', 'as needed' or 'intermittent'"]
+
+
+def test_uas7_out_of_range():
+    assert errors({"assessments": [{"instrument": "UAS7", "score": 50, "date": "2024-01-01"}]}) == [
+        "assessments.0: Value error, UAS7 score 50 is outside 0-42"]
+
+
+def test_unknown_keys_are_rejected():
+    assert errors({"courses": [{"drug": "cetirizine", "dosage": 10}]}) == [
+        "courses.0.dosage: Extra inputs are not permitted"]
+
+
+def test_negative_dose_and_dose_without_unit():
+    assert errors({"courses": [{"drug": "x", "dose": -1, "unit": "mg"}]}) == [
+        "courses.0.dose: Input should be greater than 0"]
+    assert errors({"courses": [{"drug": "x", "dose": 10}]}) == [
+        "courses.0: Value error, a dose needs its unit (mg, mg/kg/day or mg/kg)"]
+
+
+def test_clinician_assessment_needs_a_judgement():
+    assert errors({"assessments": [{"instrument": "clinician"}]}) == [
+        "assessments.0: Value error, a clinician assessment needs a judgement (responded, partial or no_response)"]
+
+
+def test_unknown_stays_unknown():
+    history = History.model_validate({"id": "p", "courses": [{"drug": "omalizumab"}]})
+    course = history.courses[0]
+    assert (course.dose, course.frequency, course.start, course.end, course.stop_reason) == (
+        None, None, None, None, None)
+
+
+def test_comorbidities_may_be_plain_names():
+    history = History.model_validate({"id": "p", "comorbidities": ["hypertension"]})
+    assert history.comorbidities[0].name == "hypertension"

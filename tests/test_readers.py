@@ -1,0 +1,60 @@
+"""Bad input: a clear error naming the file, the record and the field; never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ladder.readers import Failed, Loaded, read_paths
+
+
+def read_one(path: Path):
+    [record] = list(read_paths([path]))
+    return record
+
+
+def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return path
+
+
+def test_a_good_yaml_and_json_case(tmp_path):
+    assert isinstance(read_one(write(tmp_path, "a.yaml", "id: a\n")), Loaded)
+    assert read_one(write(tmp_path, "b.json", '{"id": "b", "courses": []}')).history.id == "b"
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("bad.yaml", "id: [unclosed", "not valid YAML/JSON"),
+    ("list.yaml", "- id: a\n", "a case file holds one patient history (a mapping)"),
+    ("latin1.yaml", b"id: caf\xe9\n", "not UTF-8 text (byte 7)"),
+    ("bomb.yaml", "a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n", "aliases (*name) are not allowed"),
+    ("field.yaml", "id: p7\ncourses:\n  - {drug: cetirizine, dose: ten, unit: mg}\n",
+     "courses.0.dose: Input should be a valid number"),
+])
+def test_bad_files_become_errors_naming_the_problem(tmp_path, name, content, message):
+    record = read_one(write(tmp_path, name, content))
+    assert isinstance(record, Failed)
+    assert record.source.endswith(name)
+    assert message in record.message
+
+
+def test_a_validation_error_names_the_patient(tmp_path):
+    record = read_one(write(tmp_path, "p.yaml", "id: p7\nsex: robot\n"))
+    assert (record.patient, record.message.split(":")[0]) == ("p7", "sex")
+
+
+def test_missing_path_unknown_format_and_empty_folder(tmp_path):
+    assert "no such file" in read_one(tmp_path / "nope.yaml").message
+    assert "cannot read .txt files" in read_one(write(tmp_path, "x.txt", "")).message
+    (tmp_path / "empty").mkdir()
+    assert "no case files" in read_one(tmp_path / "empty").message
+
+
+def test_a_folder_is_read_recursively_in_sorted_order(tmp_path):
+    (tmp_path / "z").mkdir()
+    write(tmp_path, "z/b.yaml", "id: b\n")
+    write(tmp_path, "a.yaml", "id: a\n")
+    write(tmp_path, "notes.txt", "ignored in folders")
+    assert [r.history.id for r in read_paths([tmp_path])] == ["a", "b"]

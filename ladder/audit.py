@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
+
+from pydantic import ValidationError
 
 from . import __version__
 from .engine import Engine
@@ -13,7 +14,7 @@ from .facts import derive
 from .findings import (AuditError, AuditReport, PatientResult, Refractory, RulesUsed, StepReached,
                        findings_for)
 from .model import History
-from .readers import Failed, Loaded, read_paths
+from .readers import Failed, Record, patient_id, read_paths
 from .rulebook import Rulebook, load_rules
 
 _engines: dict[str, Engine] = {}
@@ -44,16 +45,41 @@ def audit_history(history: History, book: Rulebook, source: str = "<memory>") ->
         findings=findings_for(book, matches))
 
 
-def audit_records(records: Iterable[Loaded | Failed], book: Rulebook) -> Iterator[PatientResult | AuditError]:
+def audit_record(record: Record | Failed, book: Rulebook) -> PatientResult | AuditError:
+    """One input record -> exactly one result or one error (never an exception)."""
+    if isinstance(record, Failed):
+        return AuditError(source=record.source, patient=record.patient, message=record.message)
+    if isinstance(record.data, History):
+        history = record.data
+    else:
+        data = dict(record.data)
+        rows = data.pop("_rows", {})  # where each child record came from (CSV exports)
+        try:
+            history = History.model_validate(data)
+        except ValidationError as error:
+            return AuditError(source=record.source, patient=patient_id(data),
+                              message="; ".join(_located(error, rows)))
+    try:
+        return audit_history(history, book, record.source)
+    except LadderError as error:
+        return AuditError(source=record.source, patient=history.id, message=error.message)
+
+
+def _located(error: ValidationError, rows: dict[str, str]) -> list[str]:
+    lines = []
+    for item in error.errors(include_url=False, include_input=False):
+        loc = [str(part) for part in item["loc"]]
+        head = ".".join(loc[:2])
+        where = f"{rows[head]}: {'.'.join(loc[2:]) or '(row)'}" if head in rows else \
+            ".".join(loc) or "(top level)"
+        lines.append(f"{where}: {item['msg']}")
+    return lines
+
+
+def audit_records(records: Iterable[Record | Failed], book: Rulebook) -> Iterator[PatientResult | AuditError]:
     """Every record yields exactly one result or one error."""
     for record in records:
-        if isinstance(record, Failed):
-            yield AuditError(**asdict(record))
-            continue
-        try:
-            yield audit_history(record.history, book, record.source)
-        except LadderError as error:
-            yield AuditError(source=record.source, patient=record.history.id, message=error.message)
+        yield audit_record(record, book)
 
 
 def report(results: Iterable[PatientResult | AuditError], book: Rulebook) -> AuditReport:
@@ -74,9 +100,9 @@ def audit(subject: History | str | Path | Iterable[History],
     """
     book = rules if isinstance(rules, Rulebook) else load_rules(rules)
     if isinstance(subject, History):
-        records: Iterable[Loaded | Failed] = [Loaded("<memory>", subject)]
+        records: Iterable[Record | Failed] = [Record("<memory>", subject)]
     elif isinstance(subject, (str, Path)):
         records = read_paths([Path(subject)])
     else:
-        records = (Loaded(f"<memory #{n}>", h) for n, h in enumerate(subject, start=1))
+        records = (Record(f"<memory #{n}>", h) for n, h in enumerate(subject, start=1))
     return report(audit_records(records, book), book)

@@ -9,10 +9,12 @@ import click
 import yaml
 
 from . import __version__
-from .audit import audit_history, audit_records, report
+from .audit import audit_record, audit_records, report
 from .errors import LadderError
 from .facts import derive
-from .readers import Failed, read_paths
+from .findings import AuditError
+from .model import History
+from .readers import read_paths
 from .report import RENDERERS
 from .report import explain as explain_report
 from .rulebook import SEVERITY_RANK, Rulebook, load_rules
@@ -62,17 +64,13 @@ def explain(path: Path, rules: str | None) -> None:
     book = _load(rules)
     failed = False
     for record in read_paths([path]):
-        if isinstance(record, Failed):
-            click.echo(f"ERROR {record.source}: {record.message}", err=True)
+        result = audit_record(record, book)
+        if isinstance(result, AuditError):
+            click.echo(f"ERROR {result.source}: {result.message}", err=True)
             failed = True
             continue
-        try:
-            result = audit_history(record.history, book, record.source)
-        except LadderError as error:
-            click.echo(f"ERROR {record.source}: {error}", err=True)
-            failed = True
-            continue
-        click.echo(explain_report.render(record.history, derive(record.history, book), result))
+        history = History.model_validate(record.data)  # type: ignore[union-attr]
+        click.echo(explain_report.render(history, derive(history, book), result))
     sys.exit(2 if failed else 0)
 
 

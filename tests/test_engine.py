@@ -7,7 +7,7 @@ from ladder.audit import audit_records, engine_for
 from ladder.engine import Engine, compile_rulebook
 from ladder.errors import EngineError
 from ladder.facts.kinds import FACT_FIELDS
-from ladder.readers import Failed, Loaded
+from ladder.readers import Failed, Record
 
 
 def test_compiled_ruleset_has_a_rule_per_check_a_sink_per_fact_kind_and_an_end_rule(book):
@@ -44,8 +44,8 @@ def test_one_patients_engine_failure_is_an_error_record_and_the_audit_goes_on(bo
         return real(facts, patient)
 
     monkeypatch.setattr(engine, "run", flaky)
-    records = [Loaded("a.yaml", ladder.History(id="good")), Loaded("b.yaml", ladder.History(id="bad")),
-               Failed("c.yaml", None, "not valid YAML"), Loaded("d.yaml", ladder.History(id="also-good"))]
+    records = [Record("a.yaml", ladder.History(id="good")), Record("b.yaml", ladder.History(id="bad")),
+               Failed("c.yaml", None, "not valid YAML"), Record("d.yaml", ladder.History(id="also-good"))]
     results = list(audit_records(records, book))
     assert len(results) == 4
     assert [type(r).__name__ for r in results] == ["PatientResult", "AuditError", "AuditError", "PatientResult"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ladder.readers import Failed, Loaded, read_paths
+from ladder.readers import Failed, Record, read_paths
 
 
 def read_one(path: Path):
@@ -21,8 +21,8 @@ def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
 
 
 def test_a_good_yaml_and_json_case(tmp_path):
-    assert isinstance(read_one(write(tmp_path, "a.yaml", "id: a\n")), Loaded)
-    assert read_one(write(tmp_path, "b.json", '{"id": "b", "courses": []}')).history.id == "b"
+    assert isinstance(read_one(write(tmp_path, "a.yaml", "id: a\n")), Record)
+    assert read_one(write(tmp_path, "b.json", '{"id": "b", "courses": []}')).data["id"] == "b"
 
 
 @pytest.mark.parametrize("name, content, message", [
@@ -30,8 +30,6 @@ def test_a_good_yaml_and_json_case(tmp_path):
     ("list.yaml", "- id: a\n", "a case file holds one patient history (a mapping)"),
     ("latin1.yaml", b"id: caf\xe9\n", "not UTF-8 text (byte 7)"),
     ("bomb.yaml", "a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n", "aliases (*name) are not allowed"),
-    ("field.yaml", "id: p7\ncourses:\n  - {drug: cetirizine, dose: ten, unit: mg}\n",
-     "courses.0.dose: Input should be a valid number"),
 ])
 def test_bad_files_become_errors_naming_the_problem(tmp_path, name, content, message):
     record = read_one(write(tmp_path, name, content))
@@ -40,9 +38,12 @@ def test_bad_files_become_errors_naming_the_problem(tmp_path, name, content, mes
     assert message in record.message
 
 
-def test_a_validation_error_names_the_patient(tmp_path):
-    record = read_one(write(tmp_path, "p.yaml", "id: p7\nsex: robot\n"))
-    assert (record.patient, record.message.split(":")[0]) == ("p7", "sex")
+def test_validation_errors_name_the_file_the_patient_and_the_field(tmp_path, book):
+    from ladder.audit import audit_record
+    path = write(tmp_path, "p.yaml", "id: p7\ncourses:\n  - {drug: cetirizine, dose: ten, unit: mg}\n")
+    error = audit_record(read_one(path), book)
+    assert (error.source, error.patient) == (str(path), "p7")
+    assert error.message == "courses.0.dose: Input should be a valid number, unable to parse string as a number"
 
 
 def test_missing_path_unknown_format_and_empty_folder(tmp_path):
@@ -57,4 +58,4 @@ def test_a_folder_is_read_recursively_in_sorted_order(tmp_path):
     write(tmp_path, "z/b.yaml", "id: b\n")
     write(tmp_path, "a.yaml", "id: a\n")
     write(tmp_path, "notes.txt", "ignored in folders")
-    assert [r.history.id for r in read_paths([tmp_path])] == ["a", "b"]
+    assert [r.data["id"] for r in read_paths([tmp_path])] == ["a", "b"]

@@ -1,19 +1,23 @@
-"""Input readers: files -> histories. Readers never judge; every record read yields Loaded or Failed."""
+"""Input readers: files -> raw patient records. Readers parse; they never validate or judge.
+
+Every record read yields a Record (a history as a mapping, or a History) or a Failed naming the
+source (file, and line or row where there is one) and what is wrong. Validation against the model
+happens in the audit stage, so that it runs in the worker processes of a cohort audit.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ..model import History
-from . import cases
 
 
 @dataclass(frozen=True)
-class Loaded:
+class Record:
     source: str
-    history: History
+    data: dict[str, Any] | History
 
 
 @dataclass(frozen=True)
@@ -23,26 +27,40 @@ class Failed:
     message: str
 
 
-Reader = Callable[[Path], Iterator["Loaded | Failed"]]
-
-# One reader per file format, chosen by the file's ending.
-READERS: dict[str, Reader] = {".yaml": cases.read, ".yml": cases.read, ".json": cases.read}
+Reader = Callable[[Path], Iterator["Record | Failed"]]
 
 
-def read_paths(paths: Iterable[Path]) -> Iterator[Loaded | Failed]:
-    """Read files and folders (recursively, in sorted order, readable formats only)."""
+def _readers() -> dict[str, Reader]:
+    from . import cases, csv_tables, jsonl
+    return {".yaml": cases.read, ".yml": cases.read, ".json": cases.read,
+            ".jsonl": jsonl.read, ".ndjson": jsonl.read, csv_tables.FOLDER: csv_tables.read}
+
+
+def read_paths(paths: Iterable[Path]) -> Iterator[Record | Failed]:
+    """Read files and folders. A folder holding patients.csv is a CSV export; any other folder is
+    read recursively, in sorted order, for case files and JSON Lines cohorts."""
+    readers = _readers()
+    from .csv_tables import FOLDER, is_export
     for path in paths:
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in READERS)
+        if path.is_dir() and is_export(path):
+            yield from readers[FOLDER](path)
+        elif path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in readers)
             if not files:
-                yield Failed(str(path), None, "no case files (.yaml, .yml, .json) in this folder")
+                yield Failed(str(path), None, "no case files (.yaml, .yml, .json, .jsonl) in this folder")
             for file in files:
-                yield from READERS[file.suffix](file)
+                yield from readers[file.suffix](file)
         elif not path.exists():
             yield Failed(str(path), None, "no such file or folder")
-        elif path.suffix in READERS:
-            yield from READERS[path.suffix](path)
+        elif path.suffix in readers:
+            yield from readers[path.suffix](path)
         else:
-            yield Failed(str(path), None,
-                         f"cannot read {path.suffix or 'extensionless'} files; "
-                         f"ladder reads {', '.join(READERS)}")
+            known = ", ".join(k for k in readers if k.startswith("."))
+            yield Failed(str(path), None, f"cannot read {path.suffix or 'extensionless'} files; "
+                                          f"ladder reads {known} and CSV export folders")
+
+
+def patient_id(data: Any) -> str | None:
+    """The patient id of a raw record, when it has a usable one (for error records)."""
+    value = data.get("id") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None

@@ -6,13 +6,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 import yaml
-from pydantic import ValidationError
-
-from ..errors import pydantic_messages
-from ..model import History
 
 if TYPE_CHECKING:
-    from . import Failed, Loaded
+    from . import Failed, Record
 
 MAX_BYTES = 10 * 1024 * 1024
 
@@ -29,8 +25,8 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-def read(path: Path) -> Iterator["Loaded | Failed"]:
-    from . import Failed, Loaded
+def read(path: Path) -> Iterator["Record | Failed"]:
+    from . import Failed, Record
 
     source = str(path)
     try:
@@ -52,11 +48,7 @@ def read(path: Path) -> Iterator["Loaded | Failed"]:
     if not isinstance(data, dict):
         yield Failed(source, None, "a case file holds one patient history (a mapping)")
         return
-    patient = data.get("id") if isinstance(data.get("id"), str) else None
-    try:
-        yield Loaded(source, History.model_validate(data))
-    except ValidationError as error:
-        yield Failed(source, patient, "; ".join(pydantic_messages(error)))
+    yield Record(source, data)
 
 
 def _one_line(error: yaml.YAMLError) -> str:

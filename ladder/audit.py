@@ -11,13 +11,13 @@ from . import __version__
 from .engine import Engine
 from .errors import LadderError
 from .facts import derive
-from .findings import (AuditError, AuditReport, PatientResult, Refractory, RulesUsed, StepReached,
-                       findings_for)
+from .findings import AuditError, AuditReport, PatientResult, RulesUsed, finding_items
 from .model import History
 from .readers import Failed, Record, patient_id, read_paths
 from .rulebook import Rulebook, load_rules
 
 _engines: dict[str, Engine] = {}
+_PHASE_STATUS = {True: "met", False: "not_met", None: "unknown"}
 
 
 def engine_for(book: Rulebook) -> Engine:
@@ -28,27 +28,32 @@ def engine_for(book: Rulebook) -> Engine:
     return _engines[key]
 
 
-def audit_history(history: History, book: Rulebook, source: str = "<memory>") -> PatientResult:
-    """Audit one patient. Raises LadderError (EngineError) if the engine fails for this patient."""
+def audit_item(history: History, book: Rulebook, source: str = "<memory>") -> dict[str, Any]:
+    """Audit one patient into the JSON-ready result (the cohort fast path: no result models).
+    Raises LadderError (EngineError) if the engine fails for this patient."""
     derived = derive(history, book)
     matches = engine_for(book).run(derived.facts, patient=history.id)
     verdict = derived.verdict
-    return PatientResult(
-        id=history.id, source=source,
-        step=StepReached(code=derived.patient["step"], label=derived.patient["step_label"]),
-        refractory=Refractory(
-            status=verdict.status, definition=book.refractory.definition, missing=verdict.missing,
-            evidence={"reason": verdict.reason,
-                      "phases": [{"phase": p.label,
-                                  "status": {True: "met", False: "not_met", None: "unknown"}[p.status],
-                                  "courses": p.evidence} for p in verdict.phases]}),
-        findings=findings_for(book, matches))
+    return {"id": history.id, "source": source,
+            "step": {"code": derived.patient["step"], "label": derived.patient["step_label"]},
+            "refractory": {
+                "status": verdict.status, "definition": book.refractory.definition,
+                "missing": verdict.missing,
+                "evidence": {"reason": verdict.reason,
+                             "phases": [{"phase": p.label, "status": _PHASE_STATUS[p.status],
+                                         "courses": p.evidence} for p in verdict.phases]}},
+            "findings": finding_items(book, matches)}
 
 
-def audit_record(record: Record | Failed, book: Rulebook) -> PatientResult | AuditError:
-    """One input record -> exactly one result or one error (never an exception)."""
+def audit_history(history: History, book: Rulebook, source: str = "<memory>") -> PatientResult:
+    """Audit one patient into typed results. Raises LadderError if the engine fails for it."""
+    return PatientResult.model_validate(audit_item(history, book, source))
+
+
+def audit_record_item(record: Record | Failed, book: Rulebook) -> dict[str, Any]:
+    """One input record -> exactly one result, or one {"error": {...}}: never an exception."""
     if isinstance(record, Failed):
-        return AuditError(source=record.source, patient=record.patient, message=record.message)
+        return _error(record.source, record.patient, record.message)
     if isinstance(record.data, History):
         history = record.data
     else:
@@ -57,12 +62,22 @@ def audit_record(record: Record | Failed, book: Rulebook) -> PatientResult | Aud
         try:
             history = History.model_validate(data)
         except ValidationError as error:
-            return AuditError(source=record.source, patient=patient_id(data),
-                              message="; ".join(_located(error, rows)))
+            return _error(record.source, patient_id(data), "; ".join(_located(error, rows)))
     try:
-        return audit_history(history, book, record.source)
+        return audit_item(history, book, record.source)
     except LadderError as error:
-        return AuditError(source=record.source, patient=history.id, message=error.message)
+        return _error(record.source, history.id, error.message)
+
+
+def audit_record(record: Record | Failed, book: Rulebook) -> PatientResult | AuditError:
+    item = audit_record_item(record, book)
+    if "error" in item:
+        return AuditError.model_validate(item["error"])
+    return PatientResult.model_validate(item)
+
+
+def _error(source: str, patient: str | None, message: str) -> dict[str, Any]:
+    return {"error": {"source": source, "patient": patient, "message": message}}
 
 
 def _located(error: ValidationError, rows: dict[str, str]) -> list[str]:

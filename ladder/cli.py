@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
+import orjson
 import yaml
 
 from . import __version__
-from .audit import audit_record, audit_records, report
+from .audit import audit_record
 from .errors import LadderError
 from .facts import derive
 from .findings import AuditError
 from .model import History
 from .readers import read_paths
-from .report import RENDERERS
+from .progress import count_records, with_progress
+from .report import SINKS
+from .summary import Tally, items_from_jsonl
+from .synthetic import cohort
+from .workers import audit_items
 from .report import explain as explain_report
 from .rulebook import SEVERITY_RANK, Rulebook, load_rules
 from .selftest import example_failures
@@ -40,20 +46,48 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--rules", "rules", default=None, help=RULES_HELP)
-@click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(sorted(SINKS)), default="text", show_default=True,
+              help="text for people; json (one document), jsonl (a patient per line) or csv (a finding per row) for tools.")
+@click.option("--jobs", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Worker processes running the engine (0: in this process, no crash isolation).")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="critical", show_default=True,
               help="Exit 1 when a finding at or above this severity remains.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain (unreadable input still exits 2).")
-def audit(paths: tuple[Path, ...], rules: str | None, fmt: str, fail_on: str, exit_zero: bool) -> None:
-    """Audit case files or folders of them: a report per patient and a summary."""
+@click.option("--progress/--no-progress", default=None,
+              help="A progress bar on stderr (default: when stderr is a terminal).")
+def audit(paths: tuple[Path, ...], rules: str | None, fmt: str, jobs: int, fail_on: str,
+          exit_zero: bool, progress: bool | None) -> None:
+    """Audit case files, JSON Lines cohorts or CSV export folders: a report per patient and a summary."""
     book = _load(rules)
-    result = report(audit_records(read_paths(paths), book), book)
-    click.echo(RENDERERS[fmt](result), nl=False)
-    if result.errors:
+    sink, tally = SINKS[fmt](), Tally()
+    click.echo(sink.begin(__version__, {"id": book.pack.id, "version": book.pack.version,
+                                        "sha256": book.sha256}), nl=False)
+    items = audit_items(read_paths(paths), book, jobs)
+    show = sys.stderr.isatty() if progress is None else progress
+    for item in (with_progress(items, count_records(paths)) if show else items):
+        tally.add(item)
+        click.echo(sink.item(item), nl=False)
+    click.echo(sink.end(tally), nl=False)
+    if tally.errors:
         sys.exit(2)
-    threshold = SEVERITY_RANK.get(fail_on, len(SEVERITY_RANK))
-    worst = max((SEVERITY_RANK[f.severity] for p in result.patients for f in p.findings), default=-1)
-    sys.exit(0 if exit_zero or worst < threshold else 1)
+    sys.exit(0 if exit_zero or tally.worst < SEVERITY_RANK.get(fail_on, len(SEVERITY_RANK)) else 1)
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--min-cell", type=click.IntRange(min=0), default=5, show_default=True,
+              help="Show counts from 1 to N-1 as <N (0: show every count).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def summary(path: Path, min_cell: int, fmt: str) -> None:
+    """Cohort counts from a `--format jsonl` audit: per step, per verdict, per check."""
+    tally = Tally()
+    try:
+        for item in items_from_jsonl(path):
+            tally.add(item)
+    except (ValueError, KeyError, TypeError) as error:
+        raise click.UsageError(f"{path} is not ladder JSON Lines output: {error}") from None
+    click.echo(json.dumps(tally.as_dict(min_cell), indent=2) if fmt == "json" else tally.render(min_cell),
+               nl=fmt == "json")
 
 
 @main.command()
@@ -72,6 +106,16 @@ def explain(path: Path, rules: str | None) -> None:
         history = History.model_validate(record.data)  # type: ignore[union-attr]
         click.echo(explain_report.render(history, derive(history, book), result))
     sys.exit(2 if failed else 0)
+
+
+@main.command()
+@click.argument("size", type=click.IntRange(min=1))
+@click.option("--seed", type=int, default=1, show_default=True)
+def synth(size: int, seed: int) -> None:
+    """Write a seeded synthetic cohort as JSON Lines (for tests and benchmarks; not clinical data)."""
+    out = click.get_binary_stream("stdout")
+    for history in cohort(size, seed):
+        out.write(orjson.dumps(history) + b"\n")
 
 
 @main.group()

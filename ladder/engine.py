@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 import durable_rules_engine as dre
+import orjson
 
 from . import conditions
 from .errors import EngineError
@@ -70,20 +72,28 @@ class Engine:
             raise EngineError(f"durable_rules rejected the compiled pack: {error}",
                               source=book.origin) from None
         self._sids = itertools.count(1)
+        # A fact no check could match is not asserted: the engine would only store and ignore it.
+        self._wanted: dict[str, list[conditions.Predicate]] = defaultdict(list)
+        for check in book.checks:
+            for _, kind, condition in check.patterns:
+                self._wanted[kind].append(conditions.compile_python(condition))
+
+    def relevant(self, fact: dict[str, Any]) -> bool:
+        return any(test(fact) is not False for test in self._wanted.get(fact["type"], ()))
 
     def run(self, facts: list[dict[str, Any]], patient: str) -> list[Match]:
         """Assert one patient's facts, collect every check that fires, delete the state."""
         sid = str(next(self._sids))
-        payload = [{**fact, "sid": sid} for fact in facts] + [{**END, "sid": sid}]
+        payload = [{**fact, "sid": sid} for fact in facts if self.relevant(fact)] + [{**END, "sid": sid}]
         matches: list[Match] = []
         try:
-            code, state = dre.assert_facts(self._handle, json.dumps(payload))
+            code, state = dre.assert_facts(self._handle, orjson.dumps(payload).decode())
             if code != 0:
                 raise EngineError(f"durable_rules refused the facts (result code {code})",
                                   patient=patient)
             action = dre.start_action_for_state(self._handle, state)
             while action:
-                for rule, found in json.loads(action[1]).items():
+                for rule, found in orjson.loads(action[1]).items():
                     if rule != _END_RULE:
                         matches.append(Match(rule, {alias: _clean(fact)
                                                     for alias, fact in found.items()}))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+
+import orjson
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -76,12 +78,6 @@ class AuditReport(Result):
                           ensure_ascii=False) + "\n"
 
 
-def finding(check: Check, match: Match) -> Finding:
-    return Finding(code=check.code, name=check.name, severity=check.severity,
-                   message=render(check.message, match.facts), citation=check.citation,
-                   evidence=match.facts)
-
-
 def render(template: str, facts: dict[str, dict[str, Any]]) -> str:
     """Fill {alias.field} from the matched facts; a field the record lacks reads 'not recorded'."""
     def value(found: re.Match[str]) -> str:
@@ -92,8 +88,18 @@ def render(template: str, facts: dict[str, dict[str, Any]]) -> str:
     return _FIELD.sub(value, template)
 
 
-def findings_for(book: Rulebook, matches: list[Match]) -> list[Finding]:
-    """Findings in a stable order: by code, then by their evidence."""
+def finding_items(book: Rulebook, matches: list[Match]) -> list[dict[str, Any]]:
+    """Findings as JSON-ready data, in a stable order: by code, then by their evidence."""
     checks = {check.code: check for check in book.checks}
-    made = [finding(checks[m.code], m) for m in matches]
-    return sorted(made, key=lambda f: (f.code, json.dumps(f.evidence, sort_keys=True)))
+    made = []
+    for match in matches:
+        check = checks[match.code]
+        made.append({"code": check.code, "name": check.name, "severity": check.severity,
+                     "message": render(check.message, match.facts),
+                     "citation": _citation(check), "evidence": match.facts})
+    return sorted(made, key=lambda f: (f["code"], orjson.dumps(f["evidence"], option=orjson.OPT_SORT_KEYS)))
+
+
+def _citation(check: Check) -> dict[str, Any]:
+    return {"source": check.citation.source, "clause": check.citation.clause,
+            "confirmed": check.citation.confirmed}

@@ -212,6 +212,9 @@ class Rulebook(Spec):
             raise ValueError(f"retired codes are never reused: {', '.join(sorted(reused))}")
         return self
 
+    def __hash__(self) -> int:  # packs are immutable; caches of compiled rules key on content
+        return hash((self.pack.id, self.sha256))
+
     def check(self, code: str) -> Check:
         for check in self.checks:
             if check.code == code.upper():

@@ -40,3 +40,12 @@ def test_ne_requires_the_field_to_exist():
 def test_validation_names_the_field(condition, message):
     with pytest.raises(c.ConditionError, match=message):
         c.validate(condition, ["a"])
+
+
+@pytest.mark.parametrize("condition, fact, expected", [
+    ({"a": 1}, {"a": 1}, True), ({"a": 1}, {}, None), ({"a": [1, 2]}, {"a": 3}, False),
+    ({"a": {"gt": 4}}, {"a": 5}, True), ({"a": {"present": False}}, {"a": 1}, False),
+    ({"a": 1, "b": 2}, {"a": 2}, False), ({"any": [{"a": 1}, {"b": 2}]}, {"a": 3}, None),
+    ({"a": {"gt": {"ref": "x.y"}}}, {"a": 1}, None)])
+def test_compiled_predicates_agree_with_evaluate(condition, fact, expected):
+    assert c.compile_python(condition)(fact) is expected

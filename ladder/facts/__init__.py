@@ -142,11 +142,13 @@ def _escalations(courses: list[Fact], trials: list[Fact]) -> list[Fact]:
 
 def _steps(book: Rulebook, courses: list[Fact]) -> list[Fact]:
     out = []
+    # A course placed lower only because its dose is unknown might have reached a higher step.
+    uncertain_below = min((c["step_rank"] for c in courses if c.get("step_certain") == "no"),
+                          default=None)
     for rank, step in enumerate(book.steps, start=1):
         at_step = [c for c in courses if c.get("step") == step.code]
         starts = sorted(c["start"] for c in at_step if "start" in c)
-        # A course placed lower only because its dose is unknown might have reached this step.
-        maybe = any(c.get("step_certain") == "no" and c["step_rank"] < rank for c in courses)
+        maybe = uncertain_below is not None and uncertain_below < rank
         fact = {"id": f"step-{step.code}", "type": "step", "code": step.code, "label": step.label,
                 "rank": rank, "reached": "yes" if at_step else ("unknown" if maybe else "no")}
         if starts:
@@ -189,14 +191,17 @@ def _screenings(history: History, book: Rulebook) -> list[Fact]:
 def _drug_classes(courses: list[Fact], index: DrugIndex) -> list[Fact]:
     """One fact per catalog class, present or not, so a check can ask for 'no omalizumab' without
     a negation (durable_rules' none() depends on assertion order)."""
+    members: dict[str, list[Fact]] = {}
+    for course in courses:
+        members.setdefault(course["class"], []).append(course)
     out = []
     for cls, label in index.catalog.classes.items():
-        members = [c for c in courses if c["class"] == cls]
+        found = members.get(cls, [])
         fact: Fact = {"id": f"class-{cls}", "type": "drug_class", "class": cls, "label": label,
-                      "courses": len(members),
-                      "repeated": "yes" if len(members) > 1 or any(
-                          c.get("schedule") == "intermittent" for c in members) else "no"}
-        durations = [c["days"] for c in members if "days" in c]
+                      "courses": len(found),
+                      "repeated": "yes" if len(found) > 1 or any(
+                          c.get("schedule") == "intermittent" for c in found) else "no"}
+        durations = [c["days"] for c in found if "days" in c]
         if durations:
             fact["longest_days"] = max(durations)
         out.append(fact)

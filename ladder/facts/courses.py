@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from .. import conditions
 from ..drugs import DrugIndex
 from ..model import IRREGULAR, Course, History, interval_days
-from ..rulebook import Rulebook
+from ..rulebook import Rulebook, Step
 
 Fact = dict[str, Any]
 
@@ -112,11 +113,18 @@ def _timing(course: Course, fact: Fact, now: int | None, issues: list[Fact]) -> 
         fact["days"] = course.duration_days
 
 
+@lru_cache(maxsize=16)
+def step_tests(book: Rulebook) -> list[tuple[int, Step, conditions.Predicate]]:
+    """Each step's `match`, compiled once per pack."""
+    return [(rank, step, conditions.compile_python(step.match))
+            for rank, step in enumerate(book.steps, start=1)]
+
+
 def _assign_step(fact: Fact, book: Rulebook) -> None:
     """The highest ladder step the course surely qualifies for; uncertain if a higher one might."""
     surely, maybe = None, False
-    for rank, step in enumerate(book.steps, start=1):
-        verdict = conditions.evaluate(step.match, fact)
+    for rank, step, test in step_tests(book):
+        verdict = test(fact)
         if verdict is True:
             surely, maybe = (rank, step), False
         elif verdict is None and surely is not None:

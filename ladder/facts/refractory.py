@@ -59,8 +59,9 @@ def evaluate(spec: RefractorySpec, courses: list[Fact], readings: list[Reading])
 def _phase(phase: Phase, courses: list[Fact], readings: list[Reading],
            previous: Fact | None) -> PhaseResult:
     result = PhaseResult(phase.label, False, reason="no qualifying course is recorded")
+    qualify = _compiled(phase)
     for course in courses:
-        qualifies = conditions.evaluate(phase.course, course)
+        qualifies = qualify(course)
         if qualifies is False:
             continue
         checks = {"qualifies": (qualifies, "dose and frequency"),
@@ -141,3 +142,13 @@ def _documented(result: PhaseResult) -> str:
     return (f"{course.get('drug')} {course.get('dose', '?')} {course.get('unit', '')} every "
             f"{course.get('interval_days', '?')} days for {course.get('days')} days from "
             f"{course.get('start', 'an unrecorded date')} without control ({course['id']})")
+
+
+_PHASE_TESTS: dict[int, tuple[Phase, conditions.Predicate]] = {}
+
+
+def _compiled(phase: Phase) -> conditions.Predicate:
+    """A phase's course condition, compiled once (the phase is kept so its id is never reused)."""
+    if id(phase) not in _PHASE_TESTS:
+        _PHASE_TESTS[id(phase)] = (phase, conditions.compile_python(phase.course))
+    return _PHASE_TESTS[id(phase)][1]

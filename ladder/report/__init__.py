@@ -1,12 +1,20 @@
-"""Renderers: an AuditReport -> text for people, JSON for tools. One module per format."""
+"""Output formats, streamed: begin, one piece per patient (or error), end. One module per format."""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Protocol
 
-from ..findings import AuditReport
-from . import json_report, text
+from ..summary import Tally
+from . import csv_report, json_report, jsonl_report, text
 
-Renderer = Callable[[AuditReport], str]
+Item = dict[str, Any]
 
-RENDERERS: dict[str, Renderer] = {"text": text.render, "json": json_report.render}
+
+class Sink(Protocol):
+    def begin(self, ladder: str, rules: dict[str, str]) -> str: ...
+    def item(self, item: Item) -> str: ...
+    def end(self, tally: Tally) -> str: ...
+
+
+SINKS: dict[str, type[Sink]] = {"text": text.TextSink, "json": json_report.JsonSink,
+                                "jsonl": jsonl_report.JsonlSink, "csv": csv_report.CsvSink}

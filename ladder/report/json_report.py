@@ -1,9 +1,28 @@
-"""The machine-readable report (the stable contract in README.md)."""
+"""The JSON report (the stable contract in README.md): one document, so it holds every patient in
+memory until the end. For cohorts use JSON Lines."""
 
 from __future__ import annotations
 
-from ..findings import AuditReport
+import json
+from typing import Any
+
+from ..summary import Tally
 
 
-def render(report: AuditReport) -> str:
-    return report.to_json()
+class JsonSink:
+    def __init__(self) -> None:
+        self.document: dict[str, Any] = {}
+
+    def begin(self, ladder: str, rules: dict[str, str]) -> str:
+        self.document = {"ladder": ladder, "rules": rules, "patients": [], "errors": []}
+        return ""
+
+    def item(self, item: dict[str, Any]) -> str:
+        if "error" in item:
+            self.document["errors"].append(item["error"])
+        else:
+            self.document["patients"].append(item)
+        return ""
+
+    def end(self, tally: Tally) -> str:
+        return json.dumps(self.document, indent=2, ensure_ascii=False) + "\n"

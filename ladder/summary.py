@@ -1,0 +1,93 @@
+"""Cohort counts: patients per step, refractory verdicts, findings per check, read = audited + errors.
+
+Small cells can be suppressed (`min_cell`), as cohort tools in this field do, so that a summary can
+leave the institution without singling anyone out: a count from 1 to min_cell - 1 prints as
+"<min_cell". Totals are not suppressed; with very small cohorts, complementary suppression is
+still the reader's job.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import orjson
+
+from .rulebook import SEVERITY_RANK
+
+
+@dataclass
+class Tally:
+    audited: int = 0
+    errors: int = 0
+    worst: int = -1  # highest severity rank seen, -1 for none
+    steps: Counter[str] = field(default_factory=Counter)
+    verdicts: Counter[str] = field(default_factory=Counter)
+    patients_per_check: Counter[str] = field(default_factory=Counter)
+    findings_per_check: Counter[str] = field(default_factory=Counter)
+    severities: Counter[str] = field(default_factory=Counter)
+    names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def read(self) -> int:
+        return self.audited + self.errors
+
+    def add(self, item: dict[str, Any]) -> None:
+        if "error" in item:
+            self.errors += 1
+            return
+        self.audited += 1
+        self.steps[f"{item['step']['code']} {item['step']['label']}"] += 1
+        self.verdicts[item["refractory"]["status"]] += 1
+        codes = set()
+        for finding in item["findings"]:
+            codes.add(finding["code"])
+            self.findings_per_check[finding["code"]] += 1
+            self.names[finding["code"]] = f"{finding['name']} ({finding['severity']})"
+            self.severities[finding["severity"]] += 1
+            self.worst = max(self.worst, SEVERITY_RANK[finding["severity"]])
+        self.patients_per_check.update(codes)
+
+    def as_dict(self, min_cell: int = 0) -> dict[str, Any]:
+        cell = _suppressor(min_cell)
+        return {"read": self.read, "audited": self.audited, "errors": self.errors,
+                "min_cell": min_cell,
+                "steps": {k: cell(v) for k, v in sorted(self.steps.items())},
+                "refractory": {k: cell(self.verdicts[k]) for k in ("met", "not_met", "indeterminate")},
+                "checks": {code: {"name": self.names[code],
+                                  "patients": cell(self.patients_per_check[code]),
+                                  "findings": cell(self.findings_per_check[code])}
+                           for code in sorted(self.findings_per_check)}}
+
+    def render(self, min_cell: int = 0) -> str:
+        data = self.as_dict(min_cell)
+        lines = [f"{data['read']} read = {data['audited']} audited + {data['errors']} errors"]
+        if min_cell:
+            lines.append(f"(counts from 1 to {min_cell - 1} shown as <{min_cell})")
+        lines += ["", "patients by highest step reached"]
+        lines += [f"  {count:>8}  {step}" for step, count in data["steps"].items()]
+        lines += ["", "refractory definition"]
+        lines += [f"  {count:>8}  {verdict}" for verdict, count in data["refractory"].items()]
+        lines += ["", "checks             patients  findings"]
+        lines += [f"  {code:<8} {row['patients']:>12}  {row['findings']:>8}  {row['name']}"
+                  for code, row in data["checks"].items()]
+        return "\n".join(lines) + "\n"
+
+
+def _suppressor(min_cell: int):  # type: ignore[no-untyped-def]
+    def cell(count: int) -> int | str:
+        return f"<{min_cell}" if 0 < count < min_cell else count
+    return cell
+
+
+def items_from_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """The lines of a `--format jsonl` audit output."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                try:
+                    yield orjson.loads(line)
+                except orjson.JSONDecodeError as error:
+                    raise ValueError(f"{path}:{number}: not valid JSON: {error}") from None

@@ -1,0 +1,153 @@
+"""Cohort audits: streaming readers, worker processes, nothing lost, summaries."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+from pathlib import Path
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+import importlib
+from ladder.cli import main
+from ladder.readers import Failed, Record, read_paths
+from ladder.synthetic import cohort
+from ladder.workers import audit_items
+
+
+def write_cohort(path: Path, lines: list[bytes]) -> Path:
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+def poisoned_cohort(tmp_path: Path, size: int = 300) -> tuple[Path, int]:
+    good = [orjson.dumps(h) for h in cohort(size, seed=3)]
+    bad = [b"{not json", b"[1, 2]", orjson.dumps({"id": "neg", "courses": [{"drug": "x", "dose": -5, "unit": "mg"}]}),
+           orjson.dumps({"id": "uas", "assessments": [{"instrument": "UAS7", "score": 50, "date": "2024-01-01"}]}),
+           orjson.dumps({"id": "typo", "sex": "robot"}), b"\xff\xfe not utf-8",
+           b'{"id": "long", "notes": "' + b"x" * (2 * 1024 * 1024) + b'"}']
+    lines = good[:100] + bad + good[100:]
+    return write_cohort(tmp_path / "cohort.jsonl", lines), len(good) + len(bad)
+
+
+@pytest.mark.parametrize("jobs", [0, 2])
+def test_every_record_yields_exactly_one_result_or_error(tmp_path, book, jobs):
+    path, total = poisoned_cohort(tmp_path)
+    items = list(audit_items(read_paths([path]), book, jobs))
+    errors = [i["error"] for i in items if "error" in i]
+    assert len(items) == total and len(errors) == 7
+    assert [e["source"] for e in errors] == [f"{path}:{n}" for n in range(101, 108)]
+    assert errors[2]["message"] == "courses.0.dose: Input should be greater than 0"
+    assert errors[3]["message"] == "assessments.0: Value error, UAS7 score 50 is outside 0-42"
+    assert "longer than 1024 kB" in errors[6]["message"]
+
+
+def test_results_come_back_in_input_order_whatever_the_jobs(tmp_path, book):
+    path, _ = poisoned_cohort(tmp_path, 450)
+    one = list(audit_items(read_paths([path]), book, 1))
+    two = list(audit_items(read_paths([path]), book, 2))
+    assert one == two
+
+
+def test_a_worker_crash_costs_a_retry_and_isolates_the_patient(tmp_path, book, monkeypatch):
+    pipeline = importlib.import_module("ladder.audit")  # the module; ladder.audit is the function
+    real = pipeline.audit_item
+
+    def crash_on_poison(history, book, source="<memory>"):
+        if history.id == "syn-3-0000042":
+            os.kill(os.getpid(), signal.SIGSEGV)  # as durable_rules does on input it dislikes
+        return real(history, book, source)
+
+    monkeypatch.setattr(pipeline, "audit_item", crash_on_poison)  # inherited by forked workers
+    path = write_cohort(tmp_path / "c.jsonl", [orjson.dumps(h) for h in cohort(500, seed=3)])
+    items = list(audit_items(read_paths([path]), book, 2))
+    assert len(items) == 500
+    [error] = [i["error"] for i in items if "error" in i]
+    assert error["patient"] == "syn-3-0000042" and "crashed" in error["message"]
+    assert error["source"] == f"{path}:42"
+
+
+def test_cli_jsonl_and_summary_say_read_equals_audited_plus_errors(tmp_path):
+    path, total = poisoned_cohort(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(main, ["audit", str(path), "--format", "jsonl", "--jobs", "2"])
+    assert result.exit_code == 2  # unreadable records
+    lines = result.output.splitlines()
+    assert len(lines) == total
+    out = tmp_path / "findings.jsonl"
+    out.write_text(result.output)
+    summary = runner.invoke(main, ["summary", str(out), "--format", "json", "--min-cell", "0"])
+    data = json.loads(summary.output)
+    assert (data["read"], data["audited"], data["errors"]) == (total, total - 7, 7)
+    assert sum(data["refractory"].values()) == total - 7
+
+
+def test_summary_suppresses_small_cells(tmp_path):
+    out = tmp_path / "f.jsonl"
+    runner = CliRunner()
+    path = write_cohort(tmp_path / "c.jsonl", [orjson.dumps(h) for h in cohort(40, seed=5)])
+    out.write_text(runner.invoke(main, ["audit", str(path), "--format", "jsonl"]).output)
+    text = runner.invoke(main, ["summary", str(out), "--min-cell", "5"]).output
+    data = json.loads(runner.invoke(main, ["summary", str(out), "--format", "json"]).output)
+    assert data["min_cell"] == 5
+    counts = [v for v in data["refractory"].values()] + [r["patients"] for r in data["checks"].values()]
+    assert all(c == 0 or c == "<5" or c >= 5 for c in counts)
+    assert "<5" in json.dumps(data) and "shown as <5" in text
+
+
+def test_cli_csv_output_has_a_row_per_finding_and_error(tmp_path):
+    path, total = poisoned_cohort(tmp_path, 20)
+    result = CliRunner().invoke(main, ["audit", str(path), "--format", "csv", "--jobs", "0"])
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert sum(r["code"] == "ERROR" for r in rows) == 7
+    assert len({r["source"] for r in rows}) == total
+
+
+CSV_PATIENTS = "patient_id,sex,age,comorbidities\np1,female,40,hypertension;asthma\np2,male,70,\n"
+CSV_COURSES = ("patient_id,drug,dose,unit,frequency,start,end,stop_reason\n"
+               "p1,omalizumab,300,mg,every 4 weeks,2023-01-01,2023-07-01,ineffective\n"
+               "p2,upadacitinib,15,mg,daily,2024-01-01,,\n"
+               "p1,ciclosporin,3,mg/kg/day,daily,2023-07-01,2023-10-01,ineffective\n"
+               "p9,cetirizine,10,mg,daily,,,\n")
+CSV_ASSESSMENTS = "patient_id,date,instrument,score,judgement\np1,2023-06-30,UAS7,30,\n"
+CSV_EVENTS = ("patient_id,type,date,drug,description,kind,result\n"
+              "p2,screening,2023-12-01,,,tb,negative\np1,adverse_event,2023-09-20,ciclosporin,raised BP,,\n")
+
+
+def export(tmp_path: Path, **tables: str) -> Path:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for name, text in tables.items():
+        (folder / f"{name}.csv").write_text(text)
+    return folder
+
+
+def test_csv_export_joins_tables_by_patient_id_and_reports_orphans(tmp_path, book):
+    folder = export(tmp_path, patients=CSV_PATIENTS, courses=CSV_COURSES,
+                    assessments=CSV_ASSESSMENTS, events=CSV_EVENTS)
+    records = list(read_paths([folder]))
+    p1, p2, orphan = records
+    assert isinstance(p1, Record) and [c["drug"] for c in p1.data["courses"]] == ["omalizumab", "ciclosporin"]
+    assert p1.data["comorbidities"] == ["hypertension", "asthma"]
+    assert p2.data["screenings"] == [{"date": "2023-12-01", "kind": "tb", "result": "negative"}]
+    assert isinstance(orphan, Failed) and orphan.patient == "p9"
+    assert orphan.message == "rows 5: patient_id 'p9' is not in patients.csv"
+    from ladder.audit import audit_record
+    result = audit_record(p1, book)
+    assert "CSA001" in {f.code for f in result.findings}
+
+
+def test_csv_errors_name_the_file_row_and_field(tmp_path, book):
+    from ladder.audit import audit_record
+    folder = export(tmp_path, patients="patient_id\np1\n",
+                    courses="patient_id,drug,dose,unit\np1,cetirizine,ten,mg\n")
+    error = audit_record(next(iter(read_paths([folder]))), book)
+    assert error.message == "courses.csv row 2: dose: Input should be a valid number, unable to parse string as a number"
+    (tmp_path / "b").mkdir()
+    [failed] = list(read_paths([export(tmp_path / "b", patients="patient_id,colour\np1,red\n")]))
+    assert "unknown columns colour" in failed.message

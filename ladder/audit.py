@@ -13,7 +13,7 @@ from .errors import LadderError
 from .facts import derive
 from .findings import AuditError, AuditReport, PatientResult, RulesUsed, finding_items
 from .model import History
-from .readers import Failed, Record, patient_id, read_paths
+from .readers import Failed, Record, parse, patient_id, read_paths
 from .rulebook import Rulebook, load_rules
 
 _engines: dict[str, Engine] = {}
@@ -54,10 +54,14 @@ def audit_record_item(record: Record | Failed, book: Rulebook) -> dict[str, Any]
     """One input record -> exactly one result, or one {"error": {...}}: never an exception."""
     if isinstance(record, Failed):
         return _error(record.source, record.patient, record.message)
-    if isinstance(record.data, History):
-        history = record.data
+    try:
+        raw = parse(record)
+    except ValueError as error:
+        return _error(record.source, None, str(error))
+    if isinstance(raw, History):
+        history = raw
     else:
-        data = dict(record.data)
+        data = dict(raw)
         rows = data.pop("_rows", {})  # where each child record came from (CSV exports)
         try:
             history = History.model_validate(data)

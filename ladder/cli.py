@@ -16,7 +16,7 @@ from .errors import LadderError
 from .facts import derive
 from .findings import AuditError
 from .model import History
-from .readers import read_paths
+from .readers import parse, read_paths
 from .progress import count_records, with_progress
 from .report import SINKS
 from .summary import Tally, items_from_jsonl
@@ -103,7 +103,7 @@ def explain(path: Path, rules: str | None) -> None:
             click.echo(f"ERROR {result.source}: {result.message}", err=True)
             failed = True
             continue
-        history = History.model_validate(record.data)  # type: ignore[union-attr]
+        history = History.model_validate(parse(record))  # type: ignore[arg-type]
         click.echo(explain_report.render(history, derive(history, book), result))
     sys.exit(2 if failed else 0)
 
@@ -113,9 +113,8 @@ def explain(path: Path, rules: str | None) -> None:
 @click.option("--seed", type=int, default=1, show_default=True)
 def synth(size: int, seed: int) -> None:
     """Write a seeded synthetic cohort as JSON Lines (for tests and benchmarks; not clinical data)."""
-    out = click.get_binary_stream("stdout")
     for history in cohort(size, seed):
-        out.write(orjson.dumps(history) + b"\n")
+        sys.stdout.buffer.write(orjson.dumps(history) + b"\n")
 
 
 @main.group()
@@ -178,3 +177,7 @@ def rules_validate(packs: tuple[str, ...]) -> None:
             click.echo(f"ok: {book.origin} ({book.pack.id} {book.pack.version}, "
                        f"{len(book.checks)} checks, sha256 {book.sha256[:16]})")
     sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -16,7 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Iterable, Iterator
 
 from .audit import audit_record_item
-from .readers import Failed, Record, patient_id
+from .readers import Failed, Record, parse, patient_id
 from .rulebook import Rulebook
 
 Item = dict[str, Any]  # a result as JSON-ready data: a patient, or {"error": {...}}
@@ -110,7 +110,10 @@ class _Supervisor:
 
 
 def _crashed(record: Record | Failed) -> Item:
-    data = record.data if isinstance(record, Record) else None
+    try:
+        data = parse(record) if isinstance(record, Record) else None
+    except ValueError:
+        data = None
     pid = patient_id(data) if isinstance(data, dict) else getattr(data, "id", None)
     return {"error": {"source": record.source, "patient": pid,
                       "message": "the rules engine crashed its worker process on this patient "

@@ -17,7 +17,7 @@ from ..model import History
 @dataclass(frozen=True)
 class Record:
     source: str
-    data: dict[str, Any] | History
+    data: dict[str, Any] | History | bytes  # bytes: a JSON Lines line, parsed in the audit stage
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,14 @@ def read_paths(paths: Iterable[Path]) -> Iterator[Record | Failed]:
             known = ", ".join(k for k in readers if k.startswith("."))
             yield Failed(str(path), None, f"cannot read {path.suffix or 'extensionless'} files; "
                                           f"ladder reads {known} and CSV export folders")
+
+
+def parse(record: Record) -> dict[str, Any] | History:
+    """The record's history as a mapping (or History); ValueError when a raw line is not one."""
+    if isinstance(record.data, bytes):
+        from .jsonl import parse_line
+        return parse_line(record.data)
+    return record.data
 
 
 def patient_id(data: Any) -> str | None:

@@ -1,9 +1,10 @@
-"""JSON Lines cohorts: one history per line, streamed (memory stays flat whatever the file size)."""
+"""JSON Lines cohorts: one history per line, streamed (memory stays flat whatever the file size).
+Each line is handed on as bytes and parsed in the audit stage (see `parse_line`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import orjson
 
@@ -34,14 +35,17 @@ def read(path: Path) -> Iterator["Record | Failed"]:
                     line = handle.readline(MAX_LINE)
                 yield Failed(source, None, f"line longer than {MAX_LINE // 1024} kB")
                 continue
-            if not line.strip():
-                continue
-            try:
-                data = orjson.loads(line)
-            except orjson.JSONDecodeError as error:
-                yield Failed(source, None, f"not valid JSON: {error}")
-                continue
-            if not isinstance(data, dict):
-                yield Failed(source, None, "a line holds one patient history (a JSON object)")
-                continue
-            yield Record(source, data)
+            if line.strip():
+                # Parsed in the audit stage, so that a cohort's worker processes share the work.
+                yield Record(source, line)
+
+
+def parse_line(line: bytes) -> dict[str, Any]:
+    """One JSON Lines record as a mapping; ValueError saying what is wrong otherwise."""
+    try:
+        data = orjson.loads(line)
+    except orjson.JSONDecodeError as error:
+        raise ValueError(f"not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise ValueError("a line holds one patient history (a JSON object)")
+    return data

@@ -1,0 +1,83 @@
+"""Property-based tests: generated bad input thrown at every reader and at the pipeline. Nothing may
+raise an unhandled exception or hang; every record yields exactly one result or one error."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ladder.audit import audit_record_item
+from ladder.readers import read_paths
+from ladder.rulebook import load_rules
+
+BOOK = load_rules()
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
+                    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=20))
+values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) |
+                      st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
+dates = st.one_of(st.dates().map(str), st.text(max_size=12), st.none())
+courses = st.fixed_dictionaries({"drug": st.sampled_from(["omalizumab", "cetirizine", "Xeljanz", "zz", ""])},
+                                optional={"dose": scalars, "unit": st.sampled_from(["mg", "mg/kg/day", "g", None]),
+                                          "frequency": st.sampled_from(["daily", "every 2 weeks", "weird", None]),
+                                          "start": dates, "end": dates, "ongoing": st.booleans(),
+                                          "duration_days": scalars, "dose_multiple": scalars,
+                                          "stop_reason": st.sampled_from(["ineffective", "bad", None])})
+assessments = st.fixed_dictionaries({"instrument": st.sampled_from(["UAS7", "UCT", "AAS7", "clinician", "X"])},
+                                    optional={"score": scalars, "date": dates,
+                                              "judgement": st.sampled_from(["responded", "partial", "meh"])})
+histories = st.fixed_dictionaries({"id": st.one_of(st.text(min_size=1, max_size=10), scalars)},
+                                  optional={"age": scalars, "sex": st.sampled_from(["female", "x"]),
+                                            "courses": st.lists(courses, max_size=5),
+                                            "assessments": st.lists(assessments, max_size=4),
+                                            "comorbidities": st.lists(st.text(max_size=15), max_size=3),
+                                            "screenings": st.lists(st.fixed_dictionaries(
+                                                {"kind": st.sampled_from(["tb", "hiv", "xx"])}), max_size=2),
+                                            "extra": values})
+
+
+def one_each(paths: list[Path]) -> list[dict]:
+    items = [audit_record_item(record, BOOK) for record in read_paths(paths)]
+    for item in items:
+        assert ("error" in item) != ("id" in item)
+    return items
+
+
+@FAST
+@given(history=histories)
+def test_generated_histories_yield_a_result_or_an_error(history):
+    from ladder.readers import Record
+    item = audit_record_item(Record("gen", history), BOOK)
+    assert ("error" in item) != ("findings" in item)
+
+
+@FAST
+@given(blob=st.binary(max_size=400))
+def test_any_bytes_as_a_case_file(tmp_path, blob):
+    path = tmp_path / "case.yaml"
+    path.write_bytes(blob)
+    assert len(one_each([path])) == 1
+
+
+@FAST
+@given(lines=st.lists(st.one_of(st.binary(max_size=80), histories.map(lambda h: json.dumps(h, default=str).encode())),
+                      max_size=8))
+def test_any_lines_as_json_lines(tmp_path, lines):
+    path = tmp_path / "cohort.jsonl"
+    path.write_bytes(b"\n".join(line.replace(b"\n", b" ") for line in lines) + b"\n")
+    expected = sum(1 for line in lines if line.replace(b"\n", b" ").strip())
+    assert len(one_each([path])) == expected
+
+
+@FAST
+@given(patients=st.text(max_size=200), courses=st.text(max_size=200))
+def test_any_text_as_a_csv_export(tmp_path, patients, courses):
+    folder = tmp_path / "export"
+    folder.mkdir(exist_ok=True)
+    (folder / "patients.csv").write_text("patient_id,age\n" + patients)
+    (folder / "courses.csv").write_text("patient_id,drug,dose,unit\n" + courses)
+    one_each([folder])

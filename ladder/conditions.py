@@ -174,7 +174,7 @@ def _and(parts: list[dict[str, Any]]) -> dict[str, Any]:
 Predicate = Callable[[dict[str, Any]], "bool | None"]
 
 
-def compile_python(condition: dict[str, Any], refs_unknown: bool = True) -> Predicate:
+def compile_python(condition: dict[str, Any]) -> Predicate:
     """The condition as a function of one fact, equivalent to `evaluate`. A `ref` to another fact
     cannot be known from one fact alone: it evaluates as unknown."""
     tests = [_compile_field(field, test) for field, test in condition.items()]
@@ -206,4 +206,4 @@ def _compile_field(field: str, test: Any) -> Predicate:
         return lambda fact: None if (v := fact.get(field)) is None else v == test
     if any(isinstance(operand, dict) for operand in test.values()):
         return lambda fact: None  # compares with another fact
-    return lambda fact: None if (v := fact.get(field)) is None else _evaluate_field(field, test, fact)
+    return lambda fact: None if fact.get(field) is None else _evaluate_field(field, test, fact)

@@ -6,10 +6,11 @@ import hashlib
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator,
+                      model_validator)
 
 from . import conditions
 from .errors import RulePackError
@@ -65,33 +66,29 @@ class TrialSpec(Spec):
     citation: Citation
 
 
+def _course_condition(value: dict[str, Any]) -> dict[str, Any]:
+    conditions.validate(value, COURSE_FIELDS)
+    return value
+
+
+CourseCondition = Annotated[dict[str, Any], AfterValidator(_course_condition)]
+
+
 class Step(Spec):
     code: str = Field(pattern=r"^[A-Z0-9+]{2,6}$")
     label: str
-    match: dict[str, Any]
+    match: CourseCondition
     trial: TrialSpec | None = None
     citation: Citation
-
-    @field_validator("match")
-    @classmethod
-    def _match_fields(cls, value: dict[str, Any]) -> dict[str, Any]:
-        conditions.validate(value, COURSE_FIELDS)
-        return value
 
 
 class Phase(Spec):
     label: str
-    course: dict[str, Any]
+    course: CourseCondition
     min_days: int = Field(gt=0)
     after_previous: bool = False
     implied_by_next: bool = Field(
         default=False, description="A record of the next phase implies this one happened before it.")
-
-    @field_validator("course")
-    @classmethod
-    def _course_fields(cls, value: dict[str, Any]) -> dict[str, Any]:
-        conditions.validate(value, COURSE_FIELDS)
-        return value
 
 
 class RefractorySpec(Spec):

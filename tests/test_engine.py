@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import pytest
-
 import ladder
 from ladder.audit import audit_records, engine_for
 from ladder.engine import Engine, compile_rulebook
@@ -28,7 +26,6 @@ def test_matches_carry_the_facts_by_alias(book):
 def test_state_is_deleted_after_every_patient(book):
     # durable_rules allows 1,024 live states per ruleset: 1,500 patients pass only if each is freed.
     engine = Engine(book)
-    history = ladder.History(id="p", courses=[{"drug": "cetirizine"}])
     for _ in range(1500):
         assert engine.run([{"id": "patient", "type": "patient", "step_rank": 1,
                             "step_label": "x", "step": "AH1"}], patient="p")

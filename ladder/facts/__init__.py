@@ -7,8 +7,6 @@ definition); this package only knows concepts: course, step, trial, escalation, 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
 from ..drugs import DrugIndex, default_index
 from ..model import History
 from ..rulebook import Rulebook

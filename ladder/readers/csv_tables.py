@@ -116,7 +116,7 @@ def _patients(db: sqlite3.Connection, folder: Path) -> Iterator["Record | Failed
 def _cells(packed: str) -> dict[str, str]:
     parts = packed.split("\x1f")
     cut = parts.index("\x1e")
-    return {k: v.strip() for k, v in zip(parts[:cut], parts[cut + 1:]) if v.strip()}
+    return {k: v.strip() for k, v in zip(parts[:cut], parts[cut + 1:], strict=False) if v.strip()}
 
 
 def _history(row: dict[str, str], pid: str) -> dict[str, Any]:

@@ -62,6 +62,10 @@ class DrugIndex:
             for brand in drug.brands:
                 self._by_name[_key(brand)] = (drug, True)
 
+    def by_atc(self, code: str) -> Drug | None:
+        """The drug with this ATC code (class-level entries have none)."""
+        return next((d for d in self.catalog.drugs if d.atc and d.atc == code.strip().upper()), None)
+
     def lookup(self, name: str) -> tuple[Drug, bool] | None:
         key = _key(name)
         if key in self._by_name:

@@ -172,6 +172,9 @@ class History(Record):
     adverse_events: list[AdverseEvent] = []
     screenings: list[Screening] = []
     source: str | None = Field(default=None, description="Where the history comes from.")
+    unmapped: list[str] = Field(
+        default=[], description="What a reader could not map from the source record, per record "
+                                "(e.g. a FHIR resource with an unknown code); reported, never dropped.")
     notes: str | None = None
 
     @field_validator("comorbidities", mode="before")

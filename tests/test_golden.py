@@ -16,7 +16,7 @@ import ladder
 
 from .conftest import ROOT
 
-CASES = sorted(p.relative_to(ROOT) for p in (ROOT / "cases").rglob("*.yaml"))
+CASES = sorted(p.relative_to(ROOT) for p in (ROOT / "cases").rglob("*") if p.suffix in (".yaml", ".json"))
 GOLDEN = ROOT / "tests" / "golden"
 
 

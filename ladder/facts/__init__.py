@@ -42,6 +42,8 @@ def derive(history: History, book: Rulebook, index: DrugIndex | None = None) -> 
         *_steps(book, courses), *_conditions(history, book), *_screenings(history, book),
         *_drug_classes(courses, index or default_index()), control_fact(seen),
         _refractory_fact(book, verdict), *issues, *_missing_values(courses),
+        *({"id": f"dq-unmapped-{n}", "type": "dq", "issue": "unmapped", "detail": what}
+          for n, what in enumerate(history.unmapped, start=1)),
     ]
     return PatientFacts(facts, patient, verdict)
 

@@ -62,10 +62,12 @@ def read_paths(paths: Iterable[Path]) -> Iterator[Record | Failed]:
 
 def parse(record: Record) -> dict[str, Any] | History:
     """The record's history as a mapping (or History); ValueError when a raw line is not one."""
-    if isinstance(record.data, bytes):
+    from .fhir import history_from_bundle, is_bundle
+    data = record.data
+    if isinstance(data, bytes):
         from .jsonl import parse_line
-        return parse_line(record.data)
-    return record.data
+        data = parse_line(data)
+    return history_from_bundle(data) if is_bundle(data) else data
 
 
 def patient_id(data: Any) -> str | None:

@@ -1,0 +1,131 @@
+"""FHIR R4 bundles in: the seed patients give the same report as their YAML, administrations and
+prescriptions become courses, and what cannot be mapped is reported per resource."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import orjson
+import pytest
+
+import ladder
+from ladder.audit import audit_record_item
+from ladder.readers import Record, parse, read_paths
+from ladder.readers.fhir import SYSTEM
+
+from .conftest import ROOT
+
+SUBJECT = {"reference": "Patient/f1"}
+
+
+def bundle(*resources: dict) -> dict:
+    patient = {"resourceType": "Patient", "id": "f1", "gender": "female", "birthDate": "1970-06-01"}
+    return {"resourceType": "Bundle", "type": "collection",
+            "entry": [{"resource": r} for r in (patient, *resources)]}
+
+
+def given(day: dt.date, dose: float = 300, rid: str = "") -> dict:
+    return {"resourceType": "MedicationAdministration", "id": rid or f"a{day}", "status": "completed",
+            "subject": SUBJECT, "effectiveDateTime": day.isoformat(),
+            "medicationCodeableConcept": {"coding": [{"system": "http://www.whocc.no/atc", "code": "R03DX05"}]},
+            "dosage": {"dose": {"value": dose, "unit": "mg"}}}
+
+
+def uas7(day: dt.date, score: int) -> dict:
+    return {"resourceType": "Observation", "id": f"o{day}", "status": "final", "subject": SUBJECT,
+            "code": {"coding": [{"system": SYSTEM, "code": "UAS7"}]}, "valueInteger": score,
+            "effectiveDateTime": day.isoformat()}
+
+
+def history(data: dict) -> dict:
+    return parse(Record("test", data))  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("n", range(1, 7))
+def test_seed_fhir_and_yaml_give_the_same_report(n):
+    yaml_report = ladder.audit(ROOT / f"cases/seed/patient-{n}.yaml").model_dump(mode="json")
+    fhir_report = ladder.audit(ROOT / f"cases/fhir/seed-{n}.json").model_dump(mode="json")
+    assert not fhir_report["errors"]
+    for report in (yaml_report, fhir_report):
+        report["patients"][0].pop("source")
+    assert yaml_report == fhir_report
+
+
+def test_repeated_administrations_become_courses_split_where_the_interval_changes(book):
+    start = dt.date(2023, 1, 2)
+    q4w = [start + dt.timedelta(days=28 * i) for i in range(7)]
+    q2w = [q4w[-1] + dt.timedelta(days=28) + dt.timedelta(days=14 * i) for i in range(7)]
+    data = bundle(*[given(d) for d in q4w + q2w], uas7(q4w[-1] + dt.timedelta(days=27), 30),
+                  uas7(q2w[-1] + dt.timedelta(days=13), 28))
+    courses = history(data)["courses"]
+    assert [(c["drug"], c["frequency"], c["start"], c["end"]) for c in courses] == [
+        ("omalizumab", "every 4 weeks", "2023-01-02", "2023-07-31"),   # 8 doses; the 8th is 4 weeks on
+        ("omalizumab", "every 2 weeks", "2023-07-31", "2023-10-23")]
+    item = audit_record_item(Record("b.json", data), book)
+    assert item["refractory"]["status"] == "met"
+    assert item["step"]["code"] == "OMA+"
+
+
+def test_a_dose_change_also_starts_a_new_course():
+    start = dt.date(2023, 1, 2)
+    doses = [given(start + dt.timedelta(days=28 * i), 150 if i < 3 else 300) for i in range(6)]
+    assert [c["dose"] for c in history(bundle(*doses))["courses"]] == [150, 300]
+
+
+def test_a_prescription_with_a_validity_period_is_a_course():
+    request = {"resourceType": "MedicationRequest", "id": "r1", "status": "completed", "intent": "order",
+               "subject": SUBJECT, "authoredOn": "2023-01-01",
+               "medicationCodeableConcept": {"text": "Zyrtec"},
+               "dispenseRequest": {"validityPeriod": {"start": "2023-01-01", "end": "2023-02-01"}},
+               "dosageInstruction": [{"timing": {"repeat": {"frequency": 4, "period": 1, "periodUnit": "d"}},
+                                      "doseAndRate": [{"doseQuantity": {"value": 10, "unit": "mg"}}]}]}
+    [course] = history(bundle(request))["courses"]
+    assert course == {"drug": "Zyrtec", "dose": 10.0, "unit": "mg", "frequency": "four times daily",
+                      "start": "2023-01-01", "end": "2023-02-01"}
+
+
+def test_what_cannot_be_mapped_is_reported_per_resource(book):
+    statement = {"resourceType": "MedicationStatement", "id": "ms1", "status": "completed", "subject": SUBJECT,
+                 "medicationCodeableConcept": {"text": "cetirizine"},
+                 "dosage": [{"text": "two tablets when itchy"}]}
+    odd = {"resourceType": "Observation", "id": "o9", "status": "final", "subject": SUBJECT,
+           "code": {"text": "DLQI"}, "valueInteger": 12}
+    encounter = {"resourceType": "Encounter", "id": "e1", "status": "finished",
+                 "class": {"code": "AMB"}, "subject": SUBJECT}
+    item = audit_record_item(Record("b.json", bundle(statement, odd, encounter)), book)
+    messages = {f["message"] for f in item["findings"] if f["code"] == "DQ005"}
+    assert messages == {"MedicationStatement/ms1: dosage only in free text: 'two tablets when itchy'",
+                        "Observation/o9: code 'DLQI' is not a score or screening ladder knows",
+                        "Encounter/e1: resource type not used by ladder"}
+
+
+def test_intolerance_is_an_adverse_event_not_a_failure():
+    allergy = {"resourceType": "AllergyIntolerance", "id": "ai1", "type": "intolerance", "patient": SUBJECT,
+               "code": {"text": "omalizumab"}, "recordedDate": "2023-03-01"}
+    assert history(bundle(allergy))["adverse_events"] == [
+        {"description": "intolerance: omalizumab", "drug": "omalizumab", "date": "2023-03-01"}]
+
+
+def test_age_from_the_birth_date_at_the_last_record():
+    data = history(bundle(uas7(dt.date(2024, 5, 31), 10)))
+    assert (data["birth_year"], data["age"]) == (1970, 53)
+
+
+def test_an_invalid_bundle_is_an_error_naming_the_field(book):
+    bad = bundle({"resourceType": "Observation", "id": "o1", "status": "final", "code": {"text": "UAS7"},
+                  "valueInteger": "lots"})
+    item = audit_record_item(Record("b.json", bad), book)
+    assert item["error"]["message"].startswith("not a valid FHIR R4 Bundle: entry.1.resource")
+
+
+def test_ndjson_of_bundles_and_invalid_values_name_the_resource(tmp_path, book):
+    bad_dose = bundle({"resourceType": "MedicationStatement", "id": "ms7", "status": "completed",
+                       "subject": SUBJECT, "medicationCodeableConcept": {"text": "cetirizine"},
+                       "dosage": [{"doseAndRate": [{"doseQuantity": {"value": -10, "unit": "mg"}}]}]})
+    path = tmp_path / "bundles.ndjson"
+    seed = orjson.loads((ROOT / "cases/fhir/seed-1.json").read_bytes())
+    path.write_bytes(orjson.dumps(seed) + b"\n" + orjson.dumps(bad_dose) + b"\n")
+    items = [audit_record_item(r, book) for r in read_paths([path])]
+    assert items[0]["id"] == "seed-1" and items[0]["refractory"]["status"] == "met"
+    assert items[1]["error"] == {"source": f"{path}:2", "patient": "f1",
+                                 "message": "MedicationStatement/ms7: dose: Input should be greater than 0"}

@@ -117,6 +117,30 @@ def synth(size: int, seed: int) -> None:
         sys.stdout.buffer.write(orjson.dumps(history) + b"\n")
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--rules", "rules", default=None, help=RULES_HELP)
+@click.option("--public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="PEM public key of the CDS client: requests must then carry a JWT it signed.")
+@click.option("--jwks", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JWKS file of the CDS client's keys (selected by the token's kid).")
+@click.option("--issuer", "issuers", multiple=True, help="Accepted token issuer (repeatable).")
+@click.option("--public-url", help="The service's URL as clients call it (the JWT audience), if behind a proxy.")
+@click.option("--max-body", type=int, default=2_000_000, show_default=True, help="Largest request body, bytes.")
+def serve(host: str, port: int, rules: str | None, public_key: Path | None, jwks: Path | None,
+          issuers: tuple[str, ...], public_url: str | None, max_body: int) -> None:
+    """Run the CDS Hooks service (patient-view, order-select, order-sign)."""
+    import uvicorn
+
+    from .service import create_app
+    from .service.auth import TokenVerifier
+
+    verifier = TokenVerifier.from_files(public_key, jwks, list(issuers) or None) if (public_key or jwks) else None
+    app = create_app(_load(rules), verifier, max_body=max_body, public_url=public_url)
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
 @main.group()
 def rules() -> None:
     """List, show and validate rule packs."""

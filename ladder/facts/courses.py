@@ -44,15 +44,17 @@ def course_facts(history: History, book: Rulebook, index: DrugIndex) -> tuple[li
 
 
 def continues(previous: Fact, course: Fact) -> bool:
-    """A course continues the last earlier course of the same drug when it began as that one ended
-    (within one dosing interval), or when the dates cannot say otherwise: a dose or schedule change
-    within one episode of treatment, not a new trial."""
+    """A course continues the last earlier course of the same drug (a dose or schedule change within
+    one episode, not a new trial) when it began as that one ended, within one dosing interval, or
+    when neither has any date (consecutive lines of an undated history). Otherwise it is a new
+    episode: reporting a check twice is safer than missing a new course."""
     if previous["recognised"] == "no" or previous["drug"] != course["drug"]:
         return False
     end, start = previous.get("end_day"), course.get("start_day")
-    if end is None or start is None:
-        return True
-    return 0 <= start - end <= max(1, previous.get("interval_days", 1))
+    if end is not None and start is not None:
+        return 0 <= start - end <= max(1, previous.get("interval_days", 1))
+    undated = ("start_day", "end_day")
+    return not any(key in fact for key in undated for fact in (previous, course))
 
 
 def _course_fact(course: Course, cid: str, now: int | None, index: DrugIndex) -> tuple[Fact, list[Fact]]:

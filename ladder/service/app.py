@@ -1,0 +1,248 @@
+"""HTTP CDS Hooks service (FastAPI). No patient data is logged: only service ids and status codes.
+
+GET  /cds-services                    discovery, with prefetch templates
+POST /cds-services/{id}               patient-view, order-select, order-sign -> cards
+POST /cds-services/{id}/feedback      accepted / overridden cards (counted, not stored)
+GET  /rules/{code}                    a check's documentation (cards link here)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..audit import audit_item
+from ..errors import LadderError
+from ..model import History
+from ..readers.fhir import history_from_bundle
+from ..rulebook import Rulebook, load_rules
+from .auth import AuthError, TokenVerifier
+from .cards import card, needs_card, summary_card
+
+log = logging.getLogger("ladder.service")
+
+PREFETCH = {
+    "patient": "Patient/{{context.patientId}}",
+    "conditions": "Condition?patient={{context.patientId}}",
+    "statements": "MedicationStatement?patient={{context.patientId}}",
+    "requests": "MedicationRequest?patient={{context.patientId}}",
+    "administrations": "MedicationAdministration?patient={{context.patientId}}",
+    "observations": "Observation?patient={{context.patientId}}",
+    "adverseEvents": "AdverseEvent?subject={{context.patientId}}",
+    "allergies": "AllergyIntolerance?patient={{context.patientId}}",
+}
+SERVICES = {
+    "ladder-patient-view": ("patient-view", "CSU treatment ladder",
+                            "Step reached, refractory verdict and deviations from the CSU treatment ladder."),
+    "ladder-order-select": ("order-select", "CSU ladder check of a draft order",
+                            "Checks a drafted urticaria medication against the treatment ladder."),
+    "ladder-order-sign": ("order-sign", "CSU ladder check before signing",
+                          "Checks an urticaria medication order against the treatment ladder before signing."),
+}
+ERRORS = {400: {"description": "The request is not a valid CDS Hooks call; the body says why."},
+          401: {"description": "Missing or invalid client JWT (when the service requires one)."},
+          404: {"description": "No such service or rule."},
+          413: {"description": "The request body is over the size limit."}}
+
+
+class Card(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    uuid: str
+    summary: str = Field(max_length=140)
+    indicator: str
+    source: dict[str, Any]
+    detail: str | None = None
+    links: list[dict[str, Any]] = []
+
+
+class Cards(BaseModel):
+    cards: list[Card]
+
+
+class HookRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    hook: str
+    hookInstance: str
+    context: dict[str, Any]
+    prefetch: dict[str, Any] | None = None
+    fhirServer: str | None = None
+    fhirAuthorization: dict[str, Any] | None = None
+
+
+class Feedback(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    feedback: list[dict[str, Any]]
+
+
+class BadRequest(Exception):
+    pass
+
+
+def create_app(rules: Rulebook | str | None = None, verifier: TokenVerifier | None = None,
+               max_body: int = 2_000_000, public_url: str | None = None) -> FastAPI:
+    """The ASGI app. With a verifier, every call must carry a valid signed JWT (CDS Hooks security)."""
+    book = rules if isinstance(rules, Rulebook) else load_rules(rules)
+    rules_info = {"id": book.pack.id, "version": book.pack.version}
+    feedback: Counter[str] = Counter()
+    app = FastAPI(title="ladder CDS Hooks service", version=book.pack.version,
+                  description="Checks CSU treatment histories and draft orders against the ladder rule pack "
+                              f"{book.pack.id} {book.pack.version}. Decision support, not a diagnosis.")
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Any) -> Any:
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > max_body:
+            return JSONResponse({"error": f"request body over {max_body} bytes"}, status_code=413)
+        if request.method == "POST" and not declared:
+            body = await request.body()
+            if len(body) > max_body:
+                return JSONResponse({"error": f"request body over {max_body} bytes"}, status_code=413)
+        return await call_next(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        reasons = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()]
+        return JSONResponse({"error": "invalid request", "reasons": reasons[:20]}, status_code=400)
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, error: Exception) -> JSONResponse:
+        log.error("internal error on %s: %s", request.url.path, type(error).__name__)
+        return JSONResponse({"error": "internal error"}, status_code=500)
+
+    def authenticate(request: Request) -> None:
+        if verifier is None:
+            return
+        audience = (public_url.rstrip("/") + request.url.path) if public_url else str(request.url).split("?")[0]
+        try:
+            verifier.verify(request.headers.get("authorization"), audience)
+        except AuthError as error:
+            raise HTTPException(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from None
+
+    @app.get("/cds-services", responses={401: ERRORS[401]})
+    def discovery() -> dict[str, Any]:
+        return {"services": [{"hook": hook, "id": sid, "title": title, "description": description,
+                              "prefetch": PREFETCH} for sid, (hook, title, description) in SERVICES.items()]}
+
+    @app.post("/cds-services/{service_id}", response_model=Cards, responses=ERRORS)
+    def call(service_id: str, body: HookRequest, request: Request) -> dict[str, Any]:
+        authenticate(request)
+        if service_id not in SERVICES:
+            raise HTTPException(404, f"no service {service_id!r}; see /cds-services")
+        hook = SERVICES[service_id][0]
+        if body.hook != hook:
+            raise HTTPException(400, f"service {service_id} answers the {hook} hook, not {body.hook!r}")
+        try:
+            cards = respond(book, rules_info, hook, body, str(request.base_url))
+        except BadRequest as error:
+            raise HTTPException(400, str(error)) from None
+        log.info("%s answered with %d cards", service_id, len(cards))
+        return {"cards": cards}
+
+    @app.post("/cds-services/{service_id}/feedback", responses=ERRORS)
+    def feedback_endpoint(service_id: str, body: Feedback, request: Request) -> dict[str, Any]:
+        authenticate(request)
+        if service_id not in SERVICES:
+            raise HTTPException(404, f"no service {service_id!r}")
+        for item in body.feedback:
+            feedback[f"{service_id}:{item.get('outcome', 'unknown')}"] += 1
+        return {}
+
+    @app.get("/rules/{code}", response_class=PlainTextResponse, responses={404: ERRORS[404]})
+    def rule_doc(code: str) -> str:
+        try:
+            check = book.check(code)
+        except KeyError:
+            raise HTTPException(404, f"no check {code!r} in {book.pack.id}") from None
+        confirmed = "confirmed" if check.citation.confirmed else "UNCONFIRMED: the primary text was not seen"
+        return (f"{check.code} {check.name} ({check.severity})\n\n{check.summary}\n\n{check.rationale.strip()}\n\n"
+                f"Source ({confirmed}): {check.citation.source}: {check.citation.clause}\n")
+
+    return app
+
+
+def respond(book: Rulebook, rules: dict[str, str], hook: str, body: HookRequest, base_url: str) -> list[dict[str, Any]]:
+    patient = body.context.get("patientId")
+    if not isinstance(patient, str) or not patient:
+        raise BadRequest("context.patientId is required")
+    missing = [key for key in PREFETCH if not body.prefetch or key not in body.prefetch]
+    if missing:
+        return [needs_card(missing, PREFETCH, body.hookInstance)]
+    drafts = _draft_orders(body.context) if hook != "patient-view" else []
+    try:
+        data = history_from_bundle(_bundle(patient, body.prefetch or {}, drafts))
+    except ValueError as error:
+        raise BadRequest(str(error)) from None
+    rows = data.pop("_rows", {})
+    draft_ids = set()
+    for index, course in enumerate(data.get("courses", [])):
+        if rows.get(f"courses.{index}", "").split("/")[-1] in {d["id"] for d in drafts}:
+            course["id"] = f"draft-{rows[f'courses.{index}'].split('/')[-1]}"
+            draft_ids.add(course["id"])
+    try:
+        history = History.model_validate(data)
+        item = audit_item(history, book, "cds-hooks")
+    except (ValidationError, LadderError) as error:
+        raise BadRequest(f"the prefetched record cannot be audited: {_reason(error)}") from None
+    namespace = body.hookInstance
+    if hook == "patient-view":
+        chosen = [f for f in item["findings"] if f["severity"] != "info"]
+        return [summary_card(item, rules, base_url, namespace)] + [
+            card(f, rules, base_url, namespace) for f in _by_severity(chosen)]
+    about_draft = [f for f in item["findings"] if _mentions(f["evidence"], draft_ids)]
+    return [card(f, rules, base_url, namespace) for f in _by_severity(about_draft)]
+
+
+def _bundle(patient: str, prefetch: dict[str, Any], drafts: list[dict[str, Any]]) -> dict[str, Any]:
+    entries: list[dict[str, Any]] = []
+    for key, value in prefetch.items():
+        if value is None:
+            continue  # the EHR found nothing for this template
+        if not isinstance(value, dict) or "resourceType" not in value:
+            raise BadRequest(f"prefetch.{key} is not a FHIR resource or Bundle")
+        if value["resourceType"] == "Bundle":
+            entries += [e for e in value.get("entry") or [] if isinstance(e, dict) and e.get("resource")]
+        else:
+            entries.append({"resource": value})
+    if not any(e["resource"].get("resourceType") == "Patient" for e in entries):
+        entries.insert(0, {"resource": {"resourceType": "Patient", "id": patient}})
+    entries += [{"resource": draft} for draft in drafts]
+    return {"resourceType": "Bundle", "id": patient, "type": "collection", "entry": entries}
+
+
+def _draft_orders(context: dict[str, Any]) -> list[dict[str, Any]]:
+    """Draft MedicationRequests as courses that start now (or when the order says)."""
+    orders = context.get("draftOrders")
+    if not isinstance(orders, dict) or orders.get("resourceType") != "Bundle":
+        raise BadRequest("context.draftOrders must be a FHIR Bundle of draft orders")
+    drafts = []
+    for number, entry in enumerate(orders.get("entry") or [], start=1):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(resource, dict) and resource.get("resourceType") == "MedicationRequest":
+            draft = {**resource, "id": str(resource.get("id") or f"order-{number}"), "status": "active"}
+            draft.setdefault("authoredOn", dt.date.today().isoformat())
+            drafts.append(draft)
+    return drafts
+
+
+def _mentions(evidence: dict[str, dict[str, Any]], ids: set[str]) -> bool:
+    keys = ("id", "course", "to_course", "from_course")
+    return any(str(fact.get(k)) in ids for fact in evidence.values() for k in keys)
+
+
+def _by_severity(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rank = {"critical": 0, "warning": 1, "info": 2}
+    return sorted(findings, key=lambda f: (rank[f["severity"]], f["code"]))
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        first = error.errors(include_url=False, include_input=False)[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    return str(error)

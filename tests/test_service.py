@@ -1,0 +1,129 @@
+"""The CDS Hooks service over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from ladder.service.auth import TokenVerifier
+
+from .service_helpers import draft, hook_call, prefetch_from, running, seed_prefetch
+
+
+@pytest.fixture(scope="module")
+def url():
+    with running() as base:
+        yield base
+
+
+def post(url: str, service: str, body: dict, **kwargs) -> httpx.Response:
+    return httpx.post(f"{url}/cds-services/{service}", json=body, timeout=30, **kwargs)
+
+
+def test_discovery_lists_the_hooks_with_prefetch_templates(url):
+    services = httpx.get(f"{url}/cds-services").json()["services"]
+    assert {s["hook"] for s in services} == {"patient-view", "order-select", "order-sign"}
+    assert all(s["prefetch"]["statements"] == "MedicationStatement?patient={{context.patientId}}" for s in services)
+
+
+def test_patient_view_summarises_the_verdict_and_flags_deviations(url):
+    response = post(url, "ladder-patient-view", hook_call("patient-view", "seed-1", seed_prefetch(1)))
+    assert response.status_code == 200
+    cards = response.json()["cards"]
+    assert cards[0]["summary"] == "CSU ladder: step ADV reached; refractory definition met"
+    codes = [c["summary"].split()[0] for c in cards[1:]]
+    assert codes == ["DQ001", "REF001"]
+    for card in cards:
+        assert len(card["summary"]) < 140 and card["indicator"] in ("info", "warning", "critical")
+    dq = cards[1]
+    assert dq["indicator"] == "warning" and "**Evidence**" in dq["detail"] and "**Source**" in dq["detail"]
+    assert dq["links"][0]["url"] == f"{url}/rules/DQ001"
+    assert httpx.get(dq["links"][0]["url"]).text.startswith("DQ001 brand-generic-mismatch (warning)")
+
+
+def test_order_select_checks_a_jak_inhibitor_drafted_with_no_omalizumab(url):
+    prefetch = prefetch_from({"entry": [{"resource": {"resourceType": "Patient", "id": "p9", "gender": "female",
+                                                      "birthDate": "1990"}}]})
+    body = hook_call("order-select", "p9", prefetch, draftOrders=draft("abrocitinib", 100))
+    cards = post(url, "ladder-order-select", body).json()["cards"]
+    assert [c["summary"].split()[0] for c in cards] == ["JAK002", "JAK003", "LAD003", "JAK001"]
+    assert cards[0]["indicator"] == "critical"
+
+
+def test_order_sign_checks_ciclosporin_for_a_hypertensive_patient(url):
+    body = hook_call("order-sign", "seed-6", seed_prefetch(6),
+                     draftOrders=draft("ciclosporin", 3, unit="mg/kg/d"))
+    summaries = [c["summary"] for c in post(url, "ladder-order-sign", body).json()["cards"]]
+    assert any(s.startswith("CSA001 ciclosporin") and "hypertension" in s for s in summaries)
+    assert any(s.startswith("LAD003") for s in summaries)
+
+
+def test_without_prefetch_the_service_says_what_it_needs(url):
+    cards = post(url, "ladder-patient-view", hook_call("patient-view", "p1", None)).json()["cards"]
+    assert len(cards) == 1 and cards[0]["summary"].startswith("ladder needs")
+    assert "MedicationStatement?patient={{context.patientId}}" in cards[0]["detail"]
+
+
+@pytest.mark.parametrize("service, body, status, reason", [
+    ("ladder-patient-view", {"hook": "patient-view"}, 400, "hookInstance"),
+    ("ladder-patient-view", {"hook": "order-sign", "hookInstance": "x", "context": {"patientId": "p"}}, 400,
+     "answers the patient-view hook"),
+    ("ladder-patient-view", {"hook": "patient-view", "hookInstance": "x", "context": {}}, 400, "patientId"),
+    ("nope", {"hook": "patient-view", "hookInstance": "x", "context": {"patientId": "p"}}, 404, "no service"),
+    ("ladder-order-select", {"hook": "order-select", "hookInstance": "x", "context": {"patientId": "p"},
+                             "prefetch": seed_prefetch(1)}, 400, "draftOrders"),
+    ("ladder-patient-view", {"hook": "patient-view", "hookInstance": "x", "context": {"patientId": "p"},
+                             "prefetch": {**seed_prefetch(1), "observations": [1, 2]}}, 400, "prefetch.observations"),
+])
+def test_bad_requests_get_a_400_or_404_with_a_reason_never_a_500(url, service, body, status, reason):
+    response = post(url, service, body)
+    assert response.status_code == status
+    assert reason in response.text and "Traceback" not in response.text
+
+
+def test_not_json_and_oversized_bodies(url):
+    response = httpx.post(f"{url}/cds-services/ladder-patient-view", content=b"{nope", timeout=10,
+                          headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    huge = b'{"hook": "' + b"x" * 2_100_000 + b'"}'
+    assert httpx.post(f"{url}/cds-services/ladder-patient-view", content=huge, timeout=10).status_code == 413
+
+
+@pytest.fixture(scope="module")
+def signed():
+    key = ec.generate_private_key(ec.SECP384R1())
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    with running(verifier=TokenVerifier(public_key=public, issuers=["https://ehr.example"])) as base:
+        yield base, key
+
+
+def token(key, audience: str, **claims) -> str:
+    payload = {"iss": "https://ehr.example", "aud": audience, "exp": int(time.time()) + 300,
+               "iat": int(time.time()), "jti": str(uuid.uuid4()), **claims}
+    return jwt.encode(payload, key, algorithm="ES384")
+
+
+def test_with_a_client_key_calls_need_a_valid_signed_jwt(signed):
+    base, key = signed
+    endpoint = f"{base}/cds-services/ladder-patient-view"
+    body = hook_call("patient-view", "seed-1", seed_prefetch(1))
+
+    def call(bearer: str | None) -> int:
+        headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+        return httpx.post(endpoint, json=body, headers=headers, timeout=30).status_code
+
+    good = token(key, endpoint)
+    assert call(None) == 401
+    assert call(good) == 200
+    assert call(good) == 401                                           # replayed jti
+    assert call(token(key, f"{base}/cds-services/other")) == 401       # wrong audience
+    assert call(token(key, endpoint, exp=int(time.time()) - 10)) == 401  # expired
+    assert call(token(key, endpoint, iss="https://evil.example")) == 401
+    assert call(token(ec.generate_private_key(ec.SECP384R1()), endpoint)) == 401  # not the client's key

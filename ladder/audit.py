@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from . import __version__
 from .engine import Engine
-from .errors import LadderError
+from .errors import InputError, LadderError
 from .facts import derive
 from .findings import AuditError, AuditReport, PatientResult, RulesUsed, finding_items
 from .model import History
@@ -50,27 +50,32 @@ def audit_history(history: History, book: Rulebook, source: str = "<memory>") ->
     return PatientResult.model_validate(audit_item(history, book, source))
 
 
+def load_history(record: Record) -> History:
+    """A record's History. Raises InputError naming the source, the patient and the field."""
+    try:
+        raw = parse(record)
+    except ValueError as error:
+        raise InputError(str(error), source=record.source) from None
+    if isinstance(raw, History):
+        return raw
+    data = dict(raw)
+    rows = data.pop("_rows", {})  # where each child record came from (CSV rows, FHIR resources)
+    try:
+        return History.model_validate(data)
+    except ValidationError as error:
+        raise InputError("; ".join(_located(error, rows)), source=record.source,
+                         patient=patient_id(data)) from None
+
+
 def audit_record_item(record: Record | Failed, book: Rulebook) -> dict[str, Any]:
     """One input record -> exactly one result, or one {"error": {...}}: never an exception."""
     if isinstance(record, Failed):
         return _error(record.source, record.patient, record.message)
     try:
-        raw = parse(record)
-    except ValueError as error:
-        return _error(record.source, None, str(error))
-    if isinstance(raw, History):
-        history = raw
-    else:
-        data = dict(raw)
-        rows = data.pop("_rows", {})  # where each child record came from (CSV exports)
-        try:
-            history = History.model_validate(data)
-        except ValidationError as error:
-            return _error(record.source, patient_id(data), "; ".join(_located(error, rows)))
-    try:
+        history = load_history(record)
         return audit_item(history, book, record.source)
     except LadderError as error:
-        return _error(record.source, history.id, error.message)
+        return _error(record.source, error.patient, error.message)
 
 
 def audit_record(record: Record | Failed, book: Rulebook) -> PatientResult | AuditError:
@@ -110,15 +115,17 @@ def report(results: Iterable[PatientResult | AuditError], book: Rulebook) -> Aud
                        patients=patients, errors=errors)
 
 
-def audit(subject: History | str | Path | Iterable[History],
+def audit(subject: History | dict[str, Any] | str | Path | Iterable[History | dict[str, Any]],
           rules: Rulebook | str | Path | None = None) -> AuditReport:
-    """Audit one history, a list of histories, or the case files at a path (file or folder).
+    """Audit one history, a list of them, or the files at a path (case files, JSON Lines, CSV
+    exports, FHIR bundles). A history may be a History, a mapping of the case-file shape, or a FHIR
+    R4 Bundle as a mapping.
 
     `rules` is a loaded Rulebook, a path to a pack, a packaged pack's name, or None for the default
     international CSU ladder. Unreadable records become entries of `report.errors`.
     """
     book = rules if isinstance(rules, Rulebook) else load_rules(rules)
-    if isinstance(subject, History):
+    if isinstance(subject, (History, dict)):
         records: Iterable[Record | Failed] = [Record("<memory>", subject)]
     elif isinstance(subject, (str, Path)):
         records = read_paths([Path(subject)])

@@ -11,12 +11,10 @@ import orjson
 import yaml
 
 from . import __version__
-from .audit import audit_record
-from .errors import LadderError
+from .audit import audit_history, load_history
+from .errors import InputError, LadderError
 from .facts import derive
-from .findings import AuditError
-from .model import History
-from .readers import parse, read_paths
+from .readers import Failed, read_paths
 from .progress import count_records, with_progress
 from .report import SINKS
 from .summary import Tally, items_from_jsonl
@@ -98,12 +96,15 @@ def explain(path: Path, rules: str | None) -> None:
     book = _load(rules)
     failed = False
     for record in read_paths([path]):
-        result = audit_record(record, book)
-        if isinstance(result, AuditError):
-            click.echo(f"ERROR {result.source}: {result.message}", err=True)
+        try:
+            if isinstance(record, Failed):
+                raise InputError(record.message, source=record.source)
+            history = load_history(record)
+            result = audit_history(history, book, record.source)
+        except LadderError as error:
+            click.echo(f"ERROR {error}", err=True)
             failed = True
             continue
-        history = History.model_validate(parse(record))  # type: ignore[arg-type]
         click.echo(explain_report.render(history, derive(history, book), result))
     sys.exit(2 if failed else 0)
 

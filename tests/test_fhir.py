@@ -129,3 +129,10 @@ def test_ndjson_of_bundles_and_invalid_values_name_the_resource(tmp_path, book):
     assert items[0]["id"] == "seed-1" and items[0]["refractory"]["status"] == "met"
     assert items[1]["error"] == {"source": f"{path}:2", "patient": "f1",
                                  "message": "MedicationStatement/ms7: dose: Input should be greater than 0"}
+
+
+def test_the_library_takes_a_bundle_as_a_mapping():
+    data = orjson.loads((ROOT / "cases/fhir/seed-5.json").read_bytes())
+    report = ladder.audit(data)
+    assert report.patients[0].id == "seed-5" and report.patients[0].refractory.status == "not_met"
+    assert ladder.audit([data, {"id": "plain"}]).patients[1].id == "plain"

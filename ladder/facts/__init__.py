@@ -182,8 +182,11 @@ def _screenings(history: History, book: Rulebook) -> list[Fact]:
         dated = sorted((s for s in found if s.date), key=lambda s: s.date)  # type: ignore[arg-type,return-value]
         if dated:
             fact["date"], fact["result"] = dated[-1].date.isoformat(), dated[-1].result  # type: ignore[union-attr]
+            fact["first_day"] = dated[0].date.toordinal()  # type: ignore[union-attr]
         elif found:
             fact["result"] = found[-1].result
+        if found:
+            fact["undated"] = "yes" if len(dated) < len(found) else "no"
         out.append(fact)
     return out
 

@@ -17,7 +17,7 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
                    "min_days", "to_course", "to_drug", "to_step", "to_start", "gap_days"),
     "step": ("id", "code", "label", "rank", "reached", "first_start"),
     "condition": ("id", "category", "name"),
-    "screening": ("id", "group", "documented", "kinds", "date", "result"),
+    "screening": ("id", "group", "documented", "kinds", "date", "result", "first_day", "undated"),
     "drug_class": ("id", "class", "label", "courses", "repeated", "longest_days"),
     "control": ("id", "status", "label", "instrument", "score", "judgement", "date", "strength"),
     "refractory": ("id", "status", "definition", "missing", "reason"),

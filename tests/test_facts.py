@@ -148,3 +148,14 @@ def test_every_fact_uses_only_declared_fields():
                 comorbidities=["hypertension"], screenings=[{"kind": "tb"}], age=70)
     for fact in derive(h, BOOK).facts:
         assert set(fact) - {"type"} <= set(FACT_FIELDS[fact["type"]]), fact
+
+
+@pytest.mark.parametrize("dose, every, status", [
+    (300, "every 2 weeks", "met"), (600, "every 4 weeks", "met"), (450, "every 4 weeks", "not_met"),
+    (150, "every 2 weeks", "not_met")])
+def test_the_second_phase_is_a_dose_intensity(dose, every, status):
+    second = START + timedelta(days=180)
+    optimised = {**oma(90, second, every), "dose": dose}
+    verdict = refractory(oma(180), optimised,
+                         assessments=[uas7(30, second), uas7(25, second + timedelta(days=90))])
+    assert verdict.status == status

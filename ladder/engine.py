@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +73,10 @@ class Engine:
             raise EngineError(f"durable_rules rejected the compiled pack: {error}",
                               source=book.origin) from None
         self._sids = itertools.count(1)
+        # One patient at a time per ruleset, for threaded hosts (the CDS Hooks service, embedding
+        # apps): the assert/action loop spans several C calls. Interleaved threads showed no mixing
+        # in our tests (state is per sid); the lock keeps it so in an engine we cannot fix.
+        self._lock = threading.Lock()
         # A fact no check could match is not asserted: the engine would only store and ignore it.
         self._wanted: dict[str, list[conditions.Predicate]] = defaultdict(list)
         for check in book.checks:
@@ -85,6 +90,10 @@ class Engine:
         """Assert one patient's facts, collect every check that fires, delete the state."""
         sid = str(next(self._sids))
         payload = [{**fact, "sid": sid} for fact in facts if self.relevant(fact)] + [{**END, "sid": sid}]
+        with self._lock:
+            return self._run(sid, payload, patient)
+
+    def _run(self, sid: str, payload: list[dict[str, Any]], patient: str) -> list[Match]:
         matches: list[Match] = []
         try:
             code, state = dre.assert_facts(self._handle, orjson.dumps(payload).decode())

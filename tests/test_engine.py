@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import sys
+
 import ladder
 from ladder.audit import audit_records, engine_for
 from ladder.engine import Engine, compile_rulebook
@@ -62,3 +64,19 @@ def test_library_audit_accepts_a_history_a_list_and_a_path(book):
     path = ladder.audit(ROOT / "cases" / "seed" / "patient-1.yaml", book)
     assert [len(r.patients) for r in (one, many, path)] == [1, 2, 1]
     assert isinstance(path.patients[0].findings[0], ladder.Finding)
+
+
+def test_threads_sharing_one_engine_get_each_patients_own_results(book):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ladder.synthetic import cohort
+    histories = [ladder.History.model_validate(h) for h in cohort(120, seed=9)]
+    alone = [ladder.audit(h, book).patients[0] for h in histories]
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads between nearly every bytecode: interleave patients
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            together = list(pool.map(lambda h: ladder.audit(h, book).patients[0], histories))
+    finally:
+        sys.setswitchinterval(switch)
+    assert together == alone

@@ -19,7 +19,7 @@ from .progress import count_records, with_progress
 from .report import SINKS
 from .summary import Tally, items_from_jsonl
 from .synthetic import cohort
-from .workers import audit_items
+from .workers import audit_rendered
 from .report import explain as explain_report
 from .rulebook import SEVERITY_RANK, Rulebook, load_rules
 from .selftest import example_failures
@@ -60,11 +60,10 @@ def audit(paths: tuple[Path, ...], rules: str | None, fmt: str, jobs: int, fail_
     sink, tally = SINKS[fmt](), Tally()
     click.echo(sink.begin(__version__, {"id": book.pack.id, "version": book.pack.version,
                                         "sha256": book.sha256}), nl=False)
-    items = audit_items(read_paths(paths), book, jobs)
+    outputs = audit_rendered(read_paths(paths), book, jobs, sink.render, tally)
     show = sys.stderr.isatty() if progress is None else progress
-    for item in (with_progress(items, count_records(paths)) if show else items):
-        tally.add(item)
-        click.echo(sink.item(item), nl=False)
+    for output in (with_progress(outputs, count_records(paths)) if show else outputs):
+        click.echo(sink.write(output), nl=False)
     click.echo(sink.end(tally), nl=False)
     if tally.errors:
         sys.exit(2)

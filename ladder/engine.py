@@ -3,8 +3,9 @@
 We drive durable_rules' C module directly rather than through its Host class: the Host starts
 timer threads, round-trips every action through json, and runs actions we never need. What the
 reference (shared/reference/durable-rules.md) taught us, and how this module answers it:
-- a fact no rule tests raises "not handled": every fact kind gets a sink rule that joins it with a
-  kind never asserted, so it is always handled and never fires;
+- a fact no rule accepts is "not handled": the Host raises, and in a list loses the patient's
+  pending actions. The C call only reports it (result code 1) after asserting every other fact, so
+  we accept that code; a fact no check could match is not even sent (`relevant`);
 - delete_state can crash for a patient whose rules all stayed blocked: an end-of-patient sentinel
   fact, asserted last, fires a rule for every patient;
 - no none(): absence is asserted as facts (e.g. a drug class with 0 courses);
@@ -26,12 +27,11 @@ import orjson
 
 from . import conditions
 from .errors import EngineError
-from .facts.kinds import FACT_FIELDS
 from .rulebook import Rulebook
 
 END = {"id": "end", "type": "end"}
-_NEVER = "__never__"
 _END_RULE = "__end"
+_OK, _NOT_HANDLED = 0, 1  # durable_rules result codes (rules.h: RULES_OK, ERR_EVENT_NOT_HANDLED)
 _names = itertools.count(1)
 
 
@@ -50,8 +50,6 @@ def compile_rulebook(book: Rulebook) -> dict[str, Any]:
         rules[check.code] = {"all": [
             {alias: _and([{"type": kind}, *conditions.to_durable(condition)])}
             for alias, kind, condition in check.patterns]}
-    for kind in FACT_FIELDS:
-        rules[f"__sink_{kind}"] = {"all": [{"fact": {"type": kind}}, {"never": {"type": _NEVER}}]}
     rules[_END_RULE] = {"all": [{"end": {"type": "end"}}]}
     return rules
 
@@ -97,7 +95,7 @@ class Engine:
         matches: list[Match] = []
         try:
             code, state = dre.assert_facts(self._handle, orjson.dumps(payload).decode())
-            if code != 0:
+            if code not in (_OK, _NOT_HANDLED):
                 raise EngineError(f"durable_rules refused the facts (result code {code})",
                                   patient=patient)
             action = dre.start_action_for_state(self._handle, state)

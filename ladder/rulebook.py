@@ -14,7 +14,7 @@ from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationEr
 
 from . import conditions
 from .errors import RulePackError
-from .facts.kinds import COURSE_FIELDS, FACT_FIELDS
+from .fact_kinds import COURSE_FIELDS, FACT_FIELDS
 from .model import History
 
 Severity = Literal["info", "warning", "critical"]

@@ -50,6 +50,18 @@ class Tally:
             self.worst = max(self.worst, SEVERITY_RANK[finding["severity"]])
         self.patients_per_check.update(codes)
 
+    def merge(self, other: "Tally") -> None:
+        """Add another tally's counts (a worker's chunk) to this one."""
+        self.audited += other.audited
+        self.errors += other.errors
+        self.worst = max(self.worst, other.worst)
+        for mine, theirs in ((self.steps, other.steps), (self.verdicts, other.verdicts),
+                             (self.patients_per_check, other.patients_per_check),
+                             (self.findings_per_check, other.findings_per_check),
+                             (self.severities, other.severities)):
+            mine.update(theirs)
+        self.names.update(other.names)
+
     def as_dict(self, min_cell: int = 0) -> dict[str, Any]:
         cell = _suppressor(min_cell)
         return {"read": self.read, "audited": self.audited, "errors": self.errors,

@@ -5,6 +5,10 @@ processes in chunks; results come back in input order. When a worker dies, the p
 every unfinished chunk is re-run once; a chunk that kills a worker again is re-run one record at a
 time, and the record that still kills it becomes an error record naming it. Every input record
 yields exactly one result or one error.
+
+Each result is rendered (and counted into a Tally) in the worker that audited it: only the rendered
+output and the chunk's counts cross the process boundary, which costs far less than pickling the
+nested result and leaves the parent little to do but write.
 """
 
 from __future__ import annotations
@@ -13,35 +17,57 @@ import faulthandler
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from .audit import audit_record_item
 from .readers import Failed, Record, parse, patient_id
 from .rulebook import Rulebook
+from .summary import Tally
 
 Item = dict[str, Any]  # a result as JSON-ready data: a patient, or {"error": {...}}
+Render = Callable[[Item], Any]  # a module-level function, so that it can be sent to the workers
+Done = tuple[list[Any], Tally]  # a chunk's rendered results, in order, and their counts
 CHUNK = 200
 _book: Rulebook | None = None
+_render: Render | None = None
 
 
 def audit_items(records: Iterable[Record | Failed], book: Rulebook, jobs: int = 1) -> Iterator[Item]:
     """Audit records in `jobs` worker processes (0: in this process), yielding items in input order."""
+    yield from audit_rendered(records, book, jobs, _as_is, Tally())
+
+
+def audit_rendered(records: Iterable[Record | Failed], book: Rulebook, jobs: int, render: Render,
+                   tally: Tally) -> Iterator[Any]:
+    """Audit records in `jobs` worker processes (0: in this process); yield each result as `render`
+    makes it, in input order, and count every result into `tally`."""
     if jobs <= 0:
         for record in records:
-            yield audit_record_item(record, book)
+            item = audit_record_item(record, book)
+            tally.add(item)
+            yield render(item)
         return
-    yield from _Supervisor(book, jobs).run(records)
+    yield from _Supervisor(book, jobs, render, tally).run(records)
 
 
-def _init(book: Rulebook) -> None:
-    global _book
-    _book = book
+def _as_is(item: Item) -> Item:
+    return item
+
+
+def _init(book: Rulebook, render: Render) -> None:
+    global _book, _render
+    _book, _render = book, render
     faulthandler.disable()  # a crash here is the supervisor's to report, not a traceback to print
 
 
-def _audit_chunk(chunk: list[Record | Failed]) -> list[Item]:
-    assert _book is not None
-    return [audit_record_item(record, _book) for record in chunk]
+def _audit_chunk(chunk: list[Record | Failed]) -> Done:
+    assert _book is not None and _render is not None
+    outputs, tally = [], Tally()
+    for record in chunk:
+        item = audit_record_item(record, _book)
+        tally.add(item)
+        outputs.append(_render(item))
+    return outputs, tally
 
 
 def _chunks(records: Iterable[Record | Failed], size: int) -> Iterator[list[Record | Failed]]:
@@ -56,21 +82,27 @@ def _chunks(records: Iterable[Record | Failed], size: int) -> Iterator[list[Reco
 
 
 class _Supervisor:
-    def __init__(self, book: Rulebook, jobs: int) -> None:
-        self.book, self.jobs = book, jobs
+    def __init__(self, book: Rulebook, jobs: int, render: Render, tally: Tally) -> None:
+        self.book, self.jobs, self.render, self.tally = book, jobs, render, tally
         self.pool = self._pool()
         self.crashes = 0
 
     def _pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.jobs, initializer=_init, initargs=(self.book,))
+        return ProcessPoolExecutor(max_workers=self.jobs, initializer=_init,
+                                   initargs=(self.book, self.render))
+
+    def _outputs(self, done: Done) -> list[Any]:
+        outputs, tally = done
+        self.tally.merge(tally)
+        return outputs
 
     def _rebuild(self) -> None:
         self.crashes += 1
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.pool = self._pool()
 
-    def run(self, records: Iterable[Record | Failed]) -> Iterator[Item]:
-        in_flight: deque[tuple[list[Record | Failed], Future[list[Item]]]] = deque()
+    def run(self, records: Iterable[Record | Failed]) -> Iterator[Any]:
+        in_flight: deque[tuple[list[Record | Failed], Future[Done]]] = deque()
         try:
             for chunk in _chunks(records, CHUNK):
                 in_flight.append((chunk, self.pool.submit(_audit_chunk, chunk)))
@@ -81,10 +113,10 @@ class _Supervisor:
         finally:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def _finish(self, in_flight: deque[tuple[list[Record | Failed], Future[list[Item]]]]) -> Iterator[Item]:
+    def _finish(self, in_flight: deque[tuple[list[Record | Failed], Future[Done]]]) -> Iterator[Any]:
         chunk, future = in_flight.popleft()
         try:
-            yield from future.result()
+            yield from self._outputs(future.result())
             return
         except BrokenProcessPool:
             pass
@@ -95,18 +127,20 @@ class _Supervisor:
         for again in lost:
             yield from self._retry(again)
 
-    def _retry(self, chunk: list[Record | Failed]) -> Iterator[Item]:
+    def _retry(self, chunk: list[Record | Failed]) -> Iterator[Any]:
         try:
-            yield from self.pool.submit(_audit_chunk, chunk).result()
+            yield from self._outputs(self.pool.submit(_audit_chunk, chunk).result())
             return
         except BrokenProcessPool:
             self._rebuild()
         for record in chunk:  # isolate the record that kills the engine
             try:
-                yield from self.pool.submit(_audit_chunk, [record]).result()
+                yield from self._outputs(self.pool.submit(_audit_chunk, [record]).result())
             except BrokenProcessPool:
                 self._rebuild()
-                yield _crashed(record)
+                item = _crashed(record)
+                self.tally.add(item)
+                yield self.render(item)
 
 
 def _crashed(record: Record | Failed) -> Item:

@@ -143,7 +143,7 @@ def test_facts_are_pure_and_deterministic():
 
 
 def test_every_fact_uses_only_declared_fields():
-    from ladder.facts.kinds import FACT_FIELDS
+    from ladder.fact_kinds import FACT_FIELDS
     h = history([oma(100), {"drug": "ciclosporin"}], [uas7(20, START)],
                 comorbidities=["hypertension"], screenings=[{"kind": "tb"}], age=70)
     for fact in derive(h, BOOK).facts:

@@ -13,7 +13,7 @@ from ..rulebook import Rulebook
 from . import refractory
 from .control import control_fact, readings
 from .courses import Fact, course_facts
-from .kinds import FACT_FIELDS
+from ..fact_kinds import FACT_FIELDS
 
 __all__ = ["PatientFacts", "derive", "FACT_FIELDS"]
 

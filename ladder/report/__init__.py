@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
-from ..summary import Tally
 from . import csv_report, json_report, jsonl_report, text
-
-Item = dict[str, Any]
-
-
-class Sink(Protocol):
-    def begin(self, ladder: str, rules: dict[str, str]) -> str: ...
-    def item(self, item: Item) -> str: ...
-    def end(self, tally: Tally) -> str: ...
-
+from .base import Sink
 
 SINKS: dict[str, type[Sink]] = {"text": text.TextSink, "json": json_report.JsonSink,
                                 "jsonl": jsonl_report.JsonlSink, "csv": csv_report.CsvSink}

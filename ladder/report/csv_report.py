@@ -9,31 +9,29 @@ from typing import Any
 
 import orjson
 
-from ..summary import Tally
+from .base import StreamSink
 
 COLUMNS = ["patient", "source", "step", "refractory", "code", "name", "severity", "message",
            "citation", "evidence"]
 
 
-class CsvSink:
+class CsvSink(StreamSink):
     def begin(self, ladder: str, rules: dict[str, str]) -> str:
-        return self._rows([COLUMNS])
+        return _rows([COLUMNS])
 
-    def item(self, item: dict[str, Any]) -> str:
+    @staticmethod
+    def render(item: dict[str, Any]) -> str:
         if "error" in item:
             error = item["error"]
-            return self._rows([[error["patient"] or "", error["source"], "", "", "ERROR", "", "",
-                                error["message"], "", ""]])
+            return _rows([[error["patient"] or "", error["source"], "", "", "ERROR", "", "",
+                           error["message"], "", ""]])
         head = [item["id"], item["source"], item["step"]["code"], item["refractory"]["status"]]
         rows = [head + [f["code"], f["name"], f["severity"], f["message"], f["citation"]["source"],
                         orjson.dumps(f["evidence"]).decode()] for f in item["findings"]]
-        return self._rows(rows or [head + [""] * 6])
+        return _rows(rows or [head + [""] * 6])
 
-    def end(self, tally: Tally) -> str:
-        return ""
 
-    @staticmethod
-    def _rows(rows: list[list[Any]]) -> str:
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows(rows)
-        return buffer.getvalue()
+def _rows(rows: list[list[Any]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()

@@ -17,7 +17,11 @@ class JsonSink:
         self.document = {"ladder": ladder, "rules": rules, "patients": [], "errors": []}
         return ""
 
-    def item(self, item: dict[str, Any]) -> str:
+    @staticmethod
+    def render(item: dict[str, Any]) -> dict[str, Any]:
+        return item
+
+    def write(self, item: dict[str, Any]) -> str:
         if "error" in item:
             self.document["errors"].append(item["error"])
         else:

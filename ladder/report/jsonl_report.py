@@ -6,15 +6,10 @@ from typing import Any
 
 import orjson
 
-from ..summary import Tally
+from .base import StreamSink
 
 
-class JsonlSink:
-    def begin(self, ladder: str, rules: dict[str, str]) -> str:
-        return ""
-
-    def item(self, item: dict[str, Any]) -> str:
+class JsonlSink(StreamSink):
+    @staticmethod
+    def render(item: dict[str, Any]) -> str:
         return orjson.dumps(item).decode() + "\n"
-
-    def end(self, tally: Tally) -> str:
-        return ""

@@ -6,16 +6,18 @@ from typing import Any
 
 from ..rulebook import SEVERITY_RANK
 from ..summary import Tally
+from .base import StreamSink
 
 VERDICT = {"met": "MET", "not_met": "NOT MET", "indeterminate": "CANNOT BE DETERMINED"}
 
 
-class TextSink:
+class TextSink(StreamSink):
     def begin(self, ladder: str, rules: dict[str, str]) -> str:
         self.rules = f"rules {rules['id']} {rules['version']}"
         return ""
 
-    def item(self, item: dict[str, Any]) -> str:
+    @staticmethod
+    def render(item: dict[str, Any]) -> str:
         if "error" in item:
             error = item["error"]
             who = f" (patient {error['patient']})" if error["patient"] else ""

@@ -93,7 +93,7 @@ def test_baseline_on_the_first_day_is_not_the_response():
 def test_unknown_schedule_is_indeterminate_never_no():
     verdict = refractory({"drug": "omalizumab", "start": START, "end": START + timedelta(days=300)})
     assert verdict.status == "indeterminate"
-    assert any("dose and frequency" in m for m in verdict.missing)
+    assert any("omalizumab (course-1): dose, frequency," in m for m in verdict.missing)
 
 
 def test_a_later_phase_implies_the_earlier_one():
@@ -101,6 +101,36 @@ def test_a_later_phase_implies_the_earlier_one():
                           "frequency": "every 2 weeks", "stop_reason": "ineffective"})
     assert verdict.status == "indeterminate"
     assert verdict.phases[0].status is None
+
+
+def test_escalation_straight_into_the_next_phase_means_the_first_did_not_respond():
+    second = START + timedelta(days=180)
+    verdict = refractory(oma(180), oma(90, second, "every 2 weeks"),
+                         assessments=[uas7(25, second + timedelta(days=90))])
+    assert verdict.status == "met"
+    assert verdict.phases[0].evidence[0]["outcome_basis"] == "escalated to the next phase"
+    assert "without control (escalated to the next phase) (course-1)" in verdict.reason
+
+
+def test_a_gap_before_the_next_phase_is_no_evidence_of_how_the_first_went():
+    later = START + timedelta(days=400)
+    verdict = refractory(oma(180), oma(90, later, "every 2 weeks"),
+                         assessments=[uas7(25, later + timedelta(days=90))])
+    assert verdict.status == "indeterminate"
+    assert verdict.missing == ["omalizumab (course-1): a dated UAS7/UCT during the course, "
+                               "or why it stopped"]
+
+
+def undated(every: str, days: int, **extra) -> dict:
+    return {"drug": "omalizumab", "dose": 300, "unit": "mg", "frequency": every,
+            "duration_days": days, **extra}
+
+
+@pytest.mark.parametrize("listed, status", [((4, 2), "met"), ((2, 4), "not_met")])
+def test_wholly_undated_courses_are_ordered_as_listed(listed, status):
+    course = {4: undated("every 4 weeks", 180), 2: undated("every 2 weeks", 90, stop_reason="ineffective")}
+    verdict = refractory(*(course[weeks] for weeks in listed))
+    assert verdict.status == status
 
 
 def test_no_omalizumab_at_all_is_not_met():

@@ -22,17 +22,22 @@ ScreeningResult = Literal["negative", "positive", "unknown"]
 # UCT 0-16 [Weller 2014], AAS7 0-105 [Weller 2013]; see ../shared/reference/clinical.md section 3.
 SCORE_RANGES: dict[str, tuple[int, int]] = {"UAS7": (0, 42), "UCT": (0, 16), "AAS7": (0, 105)}
 
-_TIMES_A_DAY = {"once": 1, "twice": 2, "three times": 3, "four times": 4}
 _FREQUENCY_WORDS = {
     "daily": 1.0, "once daily": 1.0, "qd": 1.0, "od": 1.0, "once a day": 1.0,
     "twice daily": 0.5, "bid": 0.5, "twice a day": 0.5,
     "three times daily": 1 / 3, "tid": 1 / 3, "three times a day": 1 / 3,
     "four times daily": 0.25, "qid": 0.25, "four times a day": 0.25,
     "every other day": 2.0, "qod": 2.0, "alternate days": 2.0,
-    "weekly": 7.0, "once weekly": 7.0,
+    "weekly": 7.0, "once weekly": 7.0, "once a week": 7.0, "twice weekly": 3.5, "twice a week": 3.5,
+    "fortnightly": 14.0, "monthly": 28.0, "once monthly": 28.0, "once a month": 28.0,
 }
-_EVERY = re.compile(r"^every (\d+(?:\.\d+)?) (day|days|week|weeks|month|months)$")
-_UNIT_DAYS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "month": 28, "months": 28}
+# "every 2 weeks", "every two weeks", "every month", "q2w", "q12h", "4-weekly" ("biweekly" is
+# ambiguous, twice a week or every two weeks, and stays an error).
+_NUMBER = r"(\d+(?:\.\d+)?|one|two|three|four|five|six|eight|twelve)?"
+_EVERY = re.compile(rf"^(?:every {_NUMBER} ?|q ?{_NUMBER} ?|{_NUMBER} )"
+                    r"(hours?|hrs?|h|days?|d|weeks?|wks?|w|weekly|months?|mo|monthly)$")
+_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "eight": 8, "twelve": 12}
+_UNIT_DAYS = {"h": 1 / 24, "d": 1, "w": 7, "m": 28}
 IRREGULAR = ("as needed", "intermittent")
 
 
@@ -48,8 +53,10 @@ def interval_days(frequency: str) -> float | None:
     if text in _FREQUENCY_WORDS:
         return _FREQUENCY_WORDS[text]
     match = _EVERY.match(text)
-    if match:
-        return float(match.group(1)) * _UNIT_DAYS[match.group(2)]
+    if match and (text.startswith("every") or any(match.groups()[:3])):  # "q w" alone is no schedule
+        number = next((n for n in match.groups()[:3] if n), "1")
+        unit = "m" if match.group(4).startswith("mo") else match.group(4)[0]
+        return float(_WORDS.get(number, number)) * _UNIT_DAYS[unit]
     raise ValueError(
         f"cannot read frequency {frequency!r}: use e.g. 'daily', 'twice daily', 'every other day', "
         "'every 2 weeks', 'every 4 weeks', 'as needed' or 'intermittent'")

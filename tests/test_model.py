@@ -16,9 +16,17 @@ def errors(data: dict) -> list[str]:
 @pytest.mark.parametrize("text, days", [
     ("daily", 1), ("Twice daily", 0.5), ("every other day", 2), ("every 2 weeks", 14),
     ("every 4 weeks", 28), ("every 1 month", 28), ("qid", 0.25), ("as needed", None),
-    ("intermittent", None)])
+    ("intermittent", None), ("monthly", 28), ("every month", 28), ("every two weeks", 14),
+    ("q2w", 14), ("q4w", 28), ("Q 4 weeks", 28), ("4-weekly", 28), ("every 2 wks", 14),
+    ("fortnightly", 14), ("twice weekly", 3.5), ("q12h", 0.5), ("every 8 hours", 1 / 3)])
 def test_frequencies(text, days):
     assert interval_days(text) == days
+
+
+@pytest.mark.parametrize("text", ["biweekly", "2 daily", "q w", "every now and then"])
+def test_ambiguous_frequencies_are_errors_never_guesses(text):
+    with pytest.raises(ValueError, match="cannot read frequency"):
+        interval_days(text)
 
 
 def test_unreadable_frequency_is_an_error_naming_the_field():

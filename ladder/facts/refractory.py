@@ -72,10 +72,12 @@ def _phase(phase: Phase, courses: list[Fact], readings: list[Reading], previous:
         qualifies = qualify(course)
         if qualifies is False:
             continue
-        escalated = following is not None and _escalated(courses, position, following)
+        outcome = _uncontrolled(course, readings)
+        if outcome[0] is None and following and _escalated(courses, position, following):
+            outcome = (True, _ESCALATED)
         checks = {"qualifies": (qualifies, _unrecorded(course)),
                   "duration": _long_enough(course, phase.min_days),
-                  "outcome": _uncontrolled(course, readings, escalated),
+                  "outcome": outcome,
                   "order": _after(courses, course, previous) if phase.after_previous else (True, "")}
         verdict = conditions.all3(value for value, _ in checks.values())
         result.evidence.append(_evidence(course, checks))
@@ -126,7 +128,7 @@ def _long_enough(course: Fact, min_days: int) -> tuple[bool | None, str]:
     return days >= min_days, f"lasted {days} days, under the {min_days} days required"
 
 
-def _uncontrolled(course: Fact, readings: list[Reading], escalated: bool) -> tuple[bool | None, str]:
+def _uncontrolled(course: Fact, readings: list[Reading]) -> tuple[bool | None, str]:
     reading = latest_in(readings, course.get("start_day"), course.get("end_day"))
     if reading:
         return reading.status == "uncontrolled", f"controlled on {reading.date} ({reading.label})"
@@ -135,8 +137,6 @@ def _uncontrolled(course: Fact, readings: list[Reading], escalated: bool) -> tup
         return True, ""
     if stop in _CONTROLLED_STOP:
         return False, "stopped in remission"
-    if escalated:
-        return True, _ESCALATED
     return None, "a dated UAS7/UCT during the course, or why it stopped"
 
 

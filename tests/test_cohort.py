@@ -72,6 +72,37 @@ def test_a_worker_crash_costs_a_retry_and_isolates_the_patient(tmp_path, book, m
     assert error["source"] == f"{path}:42"
 
 
+def test_a_crashed_patient_is_counted_as_an_error_in_the_tally(tmp_path, book, monkeypatch):
+    from ladder.summary import Tally
+    from ladder.workers import audit_rendered
+    pipeline = importlib.import_module("ladder.audit")
+    real = pipeline.audit_item
+
+    def crash_on_poison(history, book, source="<memory>"):
+        if history.id == "syn-3-0000007":
+            os.kill(os.getpid(), signal.SIGSEGV)
+        return real(history, book, source)
+
+    monkeypatch.setattr(pipeline, "audit_item", crash_on_poison)
+    path = write_cohort(tmp_path / "c.jsonl", [orjson.dumps(h) for h in cohort(30, seed=3)])
+    tally = Tally()
+    outputs = list(audit_rendered(read_paths([path]), book, 2, json.dumps, tally))
+    assert len(outputs) == 30 and (tally.audited, tally.errors) == (29, 1)
+    assert sum('"error"' in line for line in outputs) == 1
+
+
+def test_tallies_of_chunks_merge_into_the_tally_of_the_whole(tmp_path, book):
+    from ladder.summary import Tally
+    path, _ = poisoned_cohort(tmp_path, 60)
+    items = list(audit_items(read_paths([path]), book, 0))
+    whole, first, second = Tally(), Tally(), Tally()
+    for number, item in enumerate(items):
+        whole.add(item)
+        (first if number < 30 else second).add(item)
+    first.merge(second)
+    assert first == whole and whole.errors == 7
+
+
 def test_cli_jsonl_and_summary_say_read_equals_audited_plus_errors(tmp_path):
     path, total = poisoned_cohort(tmp_path)
     runner = CliRunner()

@@ -189,3 +189,42 @@ def test_the_second_phase_is_a_dose_intensity(dose, every, status):
     verdict = refractory(oma(180), optimised,
                          assessments=[uas7(30, second), uas7(25, second + timedelta(days=90))])
     assert verdict.status == status
+
+
+def test_consecutive_prescriptions_of_one_phase_add_up():
+    # Six months of 4-weekly omalizumab written as two 3-month prescriptions, then 2-weekly.
+    middle, second = START + timedelta(days=91), START + timedelta(days=182)
+    verdict = refractory(oma(91), oma(91, middle), oma(90, second, "every 2 weeks"),
+                         assessments=[uas7(30, second), uas7(25, second + timedelta(days=90))])
+    assert verdict.status == "met"
+    assert verdict.phases[0].evidence[0]["id"] == "course-1 + course-2"
+    assert verdict.phases[0].evidence[0]["days"] == 182
+
+
+def test_a_run_is_judged_by_its_last_assessment_and_only_joins_qualifying_courses():
+    middle, second = START + timedelta(days=91), START + timedelta(days=182)
+    responded = refractory(oma(91), oma(91, middle), oma(90, second, "every 2 weeks"),
+                           assessments=[uas7(30, middle), uas7(4, second)])
+    assert responded.status == "not_met" and "controlled on" in responded.reason
+    low_first = refractory({**oma(91), "dose": 150}, oma(91, middle), oma(90, second, "every 2 weeks"),
+                           assessments=[uas7(30, second), uas7(25, second + timedelta(days=90))])
+    assert low_first.status == "not_met" and "lasted 91 days" in low_first.reason
+
+
+@pytest.mark.parametrize("after_end, status", [(14, "met"), (15, "indeterminate")])
+def test_the_follow_up_visit_within_one_dosing_interval_tells_how_a_course_went(after_end, status):
+    second = START + timedelta(days=180)
+    end = second + timedelta(days=90)
+    verdict = refractory(oma(180, stop_reason="ineffective"), oma(90, second, "every 2 weeks"),
+                         assessments=[uas7(28, end + timedelta(days=after_end))])
+    assert verdict.status == status
+
+
+def test_a_score_after_the_next_treatment_began_is_not_the_last_ones_response():
+    second = START + timedelta(days=180)
+    end = second + timedelta(days=90)
+    jak = {"drug": "upadacitinib", "dose": 15, "unit": "mg", "frequency": "daily",
+           "start": end + timedelta(days=3), "ongoing": True}
+    verdict = refractory(oma(180, stop_reason="ineffective"), oma(90, second, "every 2 weeks"), jak,
+                         assessments=[uas7(28, end + timedelta(days=10))])
+    assert verdict.status == "indeterminate"

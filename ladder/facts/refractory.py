@@ -3,7 +3,11 @@
 Each phase of the pack's definition asks for a course that (1) qualifies (drug, dose, interval),
 (2) lasted at least the phase's minimum, (3) ended without control, and (4) for a later phase, began
 after the earlier phase's course (by dates, or for wholly undated courses by the order the record
-lists them). Each of these is True, False or unknown; a phase is met when some
+lists them). Consecutive courses of one episode that each qualify (a record that splits six months
+of 4-weekly omalizumab into two prescriptions) are judged as one run: their days add up, and the
+last one's outcome is the run's. The response is read from the last assessment after the run began
+and up to one dosing interval after its last dose (the follow-up visit), unless another course
+began in between. Each of these is True, False or unknown; a phase is met when some
 course makes all four True, not met when every course makes one False, and unknown otherwise, with
 what is missing named. A course whose dose or interval is unknown might qualify: it keeps the phase
 unknown rather than reading as "no". For a phase the pack marks `implied_by_next`, a course the
@@ -26,13 +30,25 @@ Fact = dict[str, Any]
 _UNCONTROLLED_STOP = {"ineffective"}
 _CONTROLLED_STOP = {"remission"}
 _ESCALATED = "escalated to the next phase"
+_MAX_FOLLOW_UP_DAYS = 28
+
+
+@dataclass(frozen=True)
+class Run:
+    """One course, or consecutive courses of one episode, judged together for a phase."""
+
+    first: int  # positions in the record's course list
+    last: int
+    qualifies: bool | None
+    fact: Fact
+    joinable: bool = False  # may be joined by the next course of its episode
 
 
 @dataclass
 class PhaseResult:
     label: str
     status: bool | None
-    course: Fact | None = None  # the course that decided the phase, when one did
+    run: Run | None = None  # the course(s) that decided the phase, when one did
     missing: list[str] = field(default_factory=list)
     reason: str = ""
     evidence: list[dict[str, Any]] = field(default_factory=list)
@@ -49,9 +65,8 @@ class Verdict:
 def evaluate(spec: RefractorySpec, courses: list[Fact], readings: list[Reading]) -> Verdict:
     results: list[PhaseResult] = []
     for number, phase in enumerate(spec.phases):
-        previous = results[-1].course if results else None
-        following = spec.phases[number + 1] if phase.implied_by_next and number + 1 < len(
-            spec.phases) else None
+        previous = results[-1].run if results else None
+        following = spec.phases[number + 1] if number + 1 < len(spec.phases) else None
         results.append(_phase(phase, courses, readings, previous, following))
     _apply_implication(spec, courses, results)
     status = conditions.all3(r.status for r in results)
@@ -64,27 +79,26 @@ def evaluate(spec: RefractorySpec, courses: list[Fact], readings: list[Reading])
     return Verdict("indeterminate", missing, "; ".join(missing), results)
 
 
-def _phase(phase: Phase, courses: list[Fact], readings: list[Reading], previous: Fact | None,
+def _phase(phase: Phase, courses: list[Fact], readings: list[Reading], previous: Run | None,
            following: Phase | None) -> PhaseResult:
     result = PhaseResult(phase.label, False, reason="no qualifying course is recorded")
-    qualify = _compiled(phase)
-    for position, course in enumerate(courses):
-        qualifies = qualify(course)
-        if qualifies is False:
-            continue
-        outcome = _uncontrolled(course, readings)
-        if outcome[0] is None and following and _escalated(courses, position, following):
+    later = _compiled(following) if following else None
+    for run in _runs(courses, _compiled(phase), later):
+        course = run.fact
+        outcome = _uncontrolled(course, readings, courses)
+        if outcome[0] is None and phase.implied_by_next and later and \
+                _escalated(courses, run.last, later):
             outcome = (True, _ESCALATED)
-        checks = {"qualifies": (qualifies, _unrecorded(course)),
+        checks = {"qualifies": (run.qualifies, _unrecorded(course)),
                   "duration": _long_enough(course, phase.min_days),
                   "outcome": outcome,
-                  "order": _after(courses, course, previous) if phase.after_previous else (True, "")}
+                  "order": _after(courses, run, previous) if phase.after_previous else (True, "")}
         verdict = conditions.all3(value for value, _ in checks.values())
         result.evidence.append(_evidence(course, checks))
         if verdict is True and result.status is not True:
-            result.status, result.course, result.reason = True, course, "documented"
+            result.status, result.run, result.reason = True, run, "documented"
         elif verdict is None and result.status is False:
-            result.status, result.course = None, course
+            result.status, result.run = None, run
         if verdict is None:
             result.missing.append(f"{_name(course)}: " + ", ".join(
                 why for value, why in checks.values() if value is None and why))
@@ -93,6 +107,44 @@ def _phase(phase: Phase, courses: list[Fact], readings: list[Reading], previous:
     if result.status is True:
         result.missing = []
     return result
+
+
+def _runs(courses: list[Fact], qualify: conditions.Predicate,
+          later: conditions.Predicate | None) -> list[Run]:
+    """The courses that might qualify for a phase, with consecutive qualifying courses of one
+    episode joined into one run. A course of unknown schedule stays on its own, and so does one
+    that qualifies for the next phase too (600 mg every 4 weeks): it is where that phase begins."""
+    runs: list[Run] = []
+    for position, course in enumerate(courses):
+        qualifies = qualify(course)
+        if qualifies is False:
+            continue
+        last = runs[-1] if runs else None
+        joinable = qualifies is True and (later is None or later(course) is False)
+        if joinable and last and last.joinable and course["continues"] == "yes" and \
+                _previous_of_drug(courses, position) == last.last:
+            runs[-1] = Run(last.first, position, True, _joined(courses[last.first:position + 1]),
+                           joinable=True)
+        else:
+            runs.append(Run(position, position, qualifies, course, joinable))
+    return runs
+
+
+def _previous_of_drug(courses: list[Fact], position: int) -> int | None:
+    drug = courses[position]["drug"]
+    return next((n for n in range(position - 1, -1, -1) if courses[n]["drug"] == drug), None)
+
+
+def _joined(run: list[Fact]) -> Fact:
+    """Consecutive courses as one: the last one's schedule and outcome, the first one's start."""
+    first, last = run[0], run[-1]
+    fact = {key: value for key, value in last.items() if key not in ("start", "start_day", "days")}
+    fact["id"] = " + ".join(c["id"] for c in run)
+    fact.update({key: first[key] for key in ("start", "start_day") if key in first})
+    lengths = [c.get("days") for c in run]
+    if None not in lengths:
+        fact["days"] = sum(lengths)  # type: ignore[arg-type]
+    return fact
 
 
 def _apply_implication(spec: RefractorySpec, courses: list[Fact], results: list[PhaseResult]) -> None:
@@ -114,11 +166,11 @@ def _unrecorded(course: Fact) -> str:
     return ", ".join(absent) or "dose and frequency"
 
 
-def _escalated(courses: list[Fact], position: int, following: Phase) -> bool:
+def _escalated(courses: list[Fact], position: int, following: conditions.Predicate) -> bool:
     """The next course of the same drug qualifies for the next phase and continues this one."""
     course = courses[position]
     after = next((c for c in courses[position + 1:] if c["drug"] == course["drug"]), None)
-    return after is not None and _compiled(following)(after) is True and continues(course, after)
+    return after is not None and following(after) is True and continues(course, after)
 
 
 def _long_enough(course: Fact, min_days: int) -> tuple[bool | None, str]:
@@ -128,8 +180,8 @@ def _long_enough(course: Fact, min_days: int) -> tuple[bool | None, str]:
     return days >= min_days, f"lasted {days} days, under the {min_days} days required"
 
 
-def _uncontrolled(course: Fact, readings: list[Reading]) -> tuple[bool | None, str]:
-    reading = latest_in(readings, course.get("start_day"), course.get("end_day"))
+def _uncontrolled(course: Fact, readings: list[Reading], courses: list[Fact]) -> tuple[bool | None, str]:
+    reading = latest_in(readings, course.get("start_day"), _follow_up(course, courses))
     if reading:
         return reading.status == "uncontrolled", f"controlled on {reading.date} ({reading.label})"
     stop = course.get("stop_reason")
@@ -140,23 +192,31 @@ def _uncontrolled(course: Fact, readings: list[Reading]) -> tuple[bool | None, s
     return None, "a dated UAS7/UCT during the course, or why it stopped"
 
 
-def _after(courses: list[Fact], course: Fact, previous: Fact | None) -> tuple[bool | None, str]:
+def _follow_up(course: Fact, courses: list[Fact]) -> int | None:
+    """The last day whose assessment still tells how a course went: its end, or up to one dosing
+    interval later (the visit after the last dose, while that dose still acts, at most 4 weeks),
+    but no later than the day another course began (that day's score is the new one's baseline)."""
+    end = course.get("end_day")
+    if end is None or course.get("ongoing") == "yes" or "interval_days" not in course:
+        return end
+    limit = end + min(int(course["interval_days"]), _MAX_FOLLOW_UP_DAYS)
+    starts = [c["start_day"] for c in courses if end <= c.get("start_day", -1) <= limit]
+    return min([limit, *starts])
+
+
+def _after(courses: list[Fact], run: Run, previous: Run | None) -> tuple[bool | None, str]:
     if previous is None:
         return None, "evidence that it followed the earlier phase"
-    if previous is course:  # one course of unknown schedule stands for both phases: already named
-        return None, ""
-    start, before = course.get("start_day"), previous.get("start_day")
-    if start is not None and before is not None:
-        return start >= before, "began before the earlier phase"
-    if not any(key in fact for key in ("start_day", "end_day") for fact in (course, previous)):
+    if run.first <= previous.last and previous.first <= run.last:
+        return None, ""  # the same course stands for both phases (its schedule unknown): named
+    course, before = run.fact, previous.fact
+    start, earlier = course.get("start_day"), before.get("start_day")
+    if start is not None and earlier is not None:
+        return start >= earlier, "began before the earlier phase"
+    if not any(key in fact for key in ("start_day", "end_day") for fact in (course, before)):
         # Wholly undated courses, as published cases give them: the record's order is the sequence.
-        later = _index(courses, course) > _index(courses, previous)
-        return later, "listed before the earlier phase (no dates to order them)"
+        return run.first > previous.last, "listed before the earlier phase (no dates to order them)"
     return None, "start date (to order the phases)"
-
-
-def _index(courses: list[Fact], course: Fact) -> int:
-    return next(n for n, c in enumerate(courses) if c is course)
 
 
 def _evidence(course: Fact, checks: dict[str, tuple[bool | None, str]]) -> dict[str, Any]:
@@ -174,7 +234,7 @@ def _name(course: Fact) -> str:
 
 
 def _documented(result: PhaseResult) -> str:
-    course = result.course or {}
+    course = result.run.fact if result.run else {}
     basis = next((e["outcome_basis"] for e in result.evidence
                   if e["id"] == course.get("id") and "outcome_basis" in e), None)
     return (f"{course.get('drug')} {course.get('dose', '?')} {course.get('unit', '')} every "

@@ -9,7 +9,10 @@ from ladder.drugs import default_index
     ("cetirizine", "cetirizine"), ("Zyrtec", "cetirizine"), ("XOLAIR", "omalizumab"),
     ("Omalizamab", "omalizumab"), ("cyclosporine", "ciclosporin"), ("CsA", "ciclosporin"),
     ("Mendrust", "montelukast"), ("omalizumab 300 mg", "omalizumab"),
-    ("Xolair (omalizumab)", "omalizumab"), ("H1 antihistamines", "H1 antihistamine")])
+    ("Xolair (omalizumab)", "omalizumab"), ("H1 antihistamines", "H1 antihistamine"),
+    ("Bilaxten", "bilastine"), ("Prograf", "tacrolimus"), ("MMF", "mycophenolate mofetil"),
+    ("IVIG", "intravenous immunoglobulin"), ("Nucala", "mepolizumab"), ("ketotifen", "ketotifen"),
+    ("olopatadine", "olopatadine"), ("Litfulo", "ritlecitinib")])
 def test_names_resolve(written, generic):
     match = default_index().resolve(written)
     assert match.drug is not None and match.drug.generic == generic
@@ -35,3 +38,8 @@ def test_every_antihistamine_with_a_standard_dose_is_an_h1_antihistamine():
 def test_every_drug_class_is_declared():
     catalog = default_index().catalog
     assert {d.drug_class for d in catalog.drugs} <= set(catalog.classes)
+
+
+def test_an_antihistamine_without_a_known_standard_dose_has_none():
+    # clinical.md gives no standard oral dose for olopatadine: no multiple may be computed from it.
+    assert default_index().resolve("olopatadine").drug.standard_daily_mg is None

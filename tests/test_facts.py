@@ -228,3 +228,15 @@ def test_a_score_after_the_next_treatment_began_is_not_the_last_ones_response():
     verdict = refractory(oma(180, stop_reason="ineffective"), oma(90, second, "every 2 weeks"), jak,
                          assessments=[uas7(28, end + timedelta(days=10))])
     assert verdict.status == "indeterminate"
+
+
+def test_a_course_of_unknown_dose_leaves_open_only_the_steps_it_could_reach():
+    steps = {f["code"]: f["reached"] for f in kinds(derive(history([{"drug": "cetirizine"}]), BOOK), "step")}
+    assert (steps["AH1"], steps["AH4"], steps["OMA"], steps["CSA"]) == ("yes", "unknown", "no", "no")
+
+
+def test_only_ciclosporin_is_the_ciclosporin_step():
+    derived = derive(history([{"drug": "tacrolimus", "dose": 2, "unit": "mg", "frequency": "twice daily"}],
+                             comorbidities=["hypertension"]), BOOK)
+    [course] = kinds(derived, "course")
+    assert course["class"] == "calcineurin_inhibitor" and "step" not in course

@@ -12,7 +12,7 @@ from ..model import History
 from ..rulebook import Rulebook
 from . import refractory
 from .control import control_fact, readings
-from .courses import Fact, course_facts
+from .courses import Fact, course_facts, step_tests
 from ..fact_kinds import FACT_FIELDS
 
 __all__ = ["PatientFacts", "derive", "FACT_FIELDS"]
@@ -142,13 +142,12 @@ def _escalations(courses: list[Fact], trials: list[Fact]) -> list[Fact]:
 
 def _steps(book: Rulebook, courses: list[Fact]) -> list[Fact]:
     out = []
-    # A course placed lower only because its dose is unknown might have reached a higher step.
-    uncertain_below = min((c["step_rank"] for c in courses if c.get("step_certain") == "no"),
-                          default=None)
-    for rank, step in enumerate(book.steps, start=1):
+    for rank, step, test in step_tests(book):
         at_step = [c for c in courses if c.get("step") == step.code]
         starts = sorted(c["start"] for c in at_step if "start" in c)
-        maybe = uncertain_below is not None and uncertain_below < rank
+        # A course whose dose or schedule is unknown might have reached this step (an antihistamine
+        # of unknown dose might be up-dosed; it can never be omalizumab).
+        maybe = any(test(c) is None for c in courses if "step" in c)
         fact = {"id": f"step-{step.code}", "type": "step", "code": step.code, "label": step.label,
                 "rank": rank, "reached": "yes" if at_step else ("unknown" if maybe else "no")}
         if starts:

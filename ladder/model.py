@@ -39,6 +39,8 @@ _EVERY = re.compile(rf"^(?:every {_NUMBER} ?|q ?{_NUMBER} ?|{_NUMBER} )"
 _WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "eight": 8, "twelve": 12}
 _UNIT_DAYS = {"h": 1 / 24, "d": 1, "w": 7, "m": 28}
 IRREGULAR = ("as needed", "intermittent")
+_DURATION = re.compile(rf"^(?:for )?{_NUMBER} ?(days?|d|weeks?|wks?|w|months?|mo|years?|yrs?|y)$")
+_DURATION_UNIT_DAYS = {"d": 1, "w": 7, "m": 365.25 / 12, "y": 365.25}
 
 
 def interval_days(frequency: str) -> float | None:
@@ -60,6 +62,21 @@ def interval_days(frequency: str) -> float | None:
     raise ValueError(
         f"cannot read frequency {frequency!r}: use e.g. 'daily', 'twice daily', 'every other day', "
         "'every 2 weeks', 'every 4 weeks', 'as needed' or 'intermittent'")
+
+
+def duration_days(text: str) -> int:
+    """Days in a course length as records write it: '6 months', '12 weeks', '10 days', '1 year'.
+
+    Calendar months and years (6 months = 183 days): the length the record states, read as it is.
+    Raises ValueError for a length it cannot read ('3-6 months' is a range, never a guess).
+    """
+    match = _DURATION.match(" ".join(text.lower().split()))
+    if not match or not match.group(1):
+        raise ValueError(f"cannot read duration {text!r}: use e.g. '10 days', '12 weeks', "
+                         "'6 months' or '1 year' (or duration_days)")
+    number = float(_WORDS.get(match.group(1), match.group(1)))
+    unit = "m" if match.group(2).startswith("mo") else match.group(2)[0]
+    return round(number * _DURATION_UNIT_DAYS[unit])
 
 
 class Record(BaseModel):
@@ -98,6 +115,9 @@ class Course(Record):
         default=None, gt=0,
         description="The course's length as the record states it ('for 6 months') when its dates "
                     "are not known. Dates, when both are given, decide.")
+    duration: str | None = Field(
+        default=None, description="The course's length as the record writes it ('6 months', "
+                                  "'12 weeks'), instead of duration_days.")
     ongoing: bool = False
     stop_reason: StopReason | None = None
     notes: str | None = None
@@ -109,8 +129,24 @@ class Course(Record):
             interval_days(value)
         return value
 
+    @field_validator("duration")
+    @classmethod
+    def _readable_duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            duration_days(value)
+        return value
+
+    @property
+    def length_days(self) -> int | None:
+        """The stated length: duration_days, or the written duration in days."""
+        if self.duration_days is not None:
+            return self.duration_days
+        return duration_days(self.duration) if self.duration else None
+
     @model_validator(mode="after")
     def _consistent(self) -> "Course":
+        if self.duration is not None and self.duration_days is not None:
+            raise ValueError("give duration or duration_days, not both")
         if self.dose is not None and self.unit is None:
             raise ValueError("a dose needs its unit (mg, mg/kg/day or mg/kg)")
         if self.ongoing and self.end is not None:

@@ -240,3 +240,13 @@ def test_only_ciclosporin_is_the_ciclosporin_step():
                              comorbidities=["hypertension"]), BOOK)
     [course] = kinds(derived, "course")
     assert course["class"] == "calcineurin_inhibitor" and "step" not in course
+
+
+def test_a_start_and_a_written_length_give_the_course_its_dates():
+    course = kinds(derive(history([{**oma(1), "end": None, "duration": "6 months"}]), BOOK), "course")[0]
+    assert (course["days"], course["end_day"] - course["start_day"]) == (183, 183)
+    second = START + timedelta(days=183)
+    verdict = refractory({**oma(1), "end": None, "duration": "6 months"},
+                         {**oma(1, second, "every 2 weeks"), "end": None, "duration": "3 months"},
+                         assessments=[uas7(30, second), uas7(28, second + timedelta(days=90))])
+    assert verdict.status == "met"

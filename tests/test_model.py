@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from ladder.errors import pydantic_messages
-from ladder.model import History, interval_days
+from ladder.model import History, duration_days, interval_days
 
 
 def errors(data: dict) -> list[str]:
@@ -27,6 +27,24 @@ def test_frequencies(text, days):
 def test_ambiguous_frequencies_are_errors_never_guesses(text):
     with pytest.raises(ValueError, match="cannot read frequency"):
         interval_days(text)
+
+
+@pytest.mark.parametrize("text, days", [
+    ("10 days", 10), ("12 weeks", 84), ("6 months", 183), ("3 months", 91), ("for six months", 183),
+    ("1 year", 365), ("1.5 years", 548), ("24 wks", 168)])
+def test_durations_as_records_write_them(text, days):
+    assert duration_days(text) == days
+
+
+@pytest.mark.parametrize("text", ["3-6 months", "months", "a while", "6"])
+def test_unreadable_durations_are_errors_never_guesses(text):
+    with pytest.raises(ValueError, match="cannot read duration"):
+        duration_days(text)
+
+
+def test_a_duration_is_given_once():
+    assert errors({"courses": [{"drug": "omalizumab", "duration": "6 months", "duration_days": 183}]}) == [
+        "courses.0: Value error, give duration or duration_days, not both"]
 
 
 def test_unreadable_frequency_is_an_error_naming_the_field():

@@ -101,8 +101,10 @@ def _schedule(course: Course, fact: Fact, standard_daily_mg: float | None) -> No
 
 
 def _timing(course: Course, fact: Fact, now: int | None, issues: list[Fact]) -> None:
-    start = day(course.start)
+    start, length = day(course.start), course.length_days
     end = day(course.end) if course.end else (now if course.ongoing else None)
+    if end is None and start is not None and length is not None:
+        end = start + length  # "from 2023-01-01 for 6 months"
     fact["start_day"], fact["end_day"] = start, end
     if start is not None and end is not None:
         if end < start:
@@ -111,8 +113,8 @@ def _timing(course: Course, fact: Fact, now: int | None, issues: list[Fact]) -> 
             fact["end_day"] = None
         else:
             fact["days"] = end - start
-    elif course.duration_days is not None:
-        fact["days"] = course.duration_days
+    elif length is not None:
+        fact["days"] = length
 
 
 @lru_cache(maxsize=16)

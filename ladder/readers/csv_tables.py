@@ -22,7 +22,7 @@ PATIENT_COLUMNS = ("patient_id", "sex", "age", "birth_year", "diagnosis", "onset
                    "comorbidities", "notes")
 CHILD_TABLES: dict[str, tuple[str, ...]] = {
     "courses": ("patient_id", "drug", "dose", "unit", "frequency", "dose_multiple", "start", "end",
-                "duration_days", "ongoing", "stop_reason", "notes"),
+                "duration_days", "duration", "ongoing", "stop_reason", "notes"),
     "assessments": ("patient_id", "date", "instrument", "score", "judgement", "notes"),
     "events": ("patient_id", "type", "date", "drug", "description", "kind", "result", "notes"),
 }

@@ -145,9 +145,9 @@ def _steps(book: Rulebook, courses: list[Fact]) -> list[Fact]:
     for rank, step, test in step_tests(book):
         at_step = [c for c in courses if c.get("step") == step.code]
         starts = sorted(c["start"] for c in at_step if "start" in c)
-        # A course whose dose or schedule is unknown might have reached this step (an antihistamine
-        # of unknown dose might be up-dosed; it can never be omalizumab).
-        maybe = any(test(c) is None for c in courses if "step" in c)
+        # A course placed lower only because its dose or schedule is unknown might have reached
+        # this step (an antihistamine of unknown dose might be up-dosed; never omalizumab).
+        maybe = any(test(c) is None for c in courses if c.get("step_certain") == "no")
         fact = {"id": f"step-{step.code}", "type": "step", "code": step.code, "label": step.label,
                 "rank": rank, "reached": "yes" if at_step else ("unknown" if maybe else "no")}
         if starts:

@@ -62,6 +62,13 @@ def test_explain_shows_timeline_phases_and_reasons(run):
         assert text in result.output
 
 
+def test_explain_keeps_undated_courses_where_the_record_lists_them(run):
+    lines = run("explain", "cases/seed/patient-4.yaml").output.splitlines()
+    at = {name: next(n for n, line in enumerate(lines) if f" {name}:" in line)
+          for name in ("H1 antihistamines", "omalizumab", "abrocitinib")}
+    assert at["H1 antihistamines"] < at["omalizumab"] < at["abrocitinib"]
+
+
 def test_rules_list_show_validate(run):
     listing = run("rules", "list").output
     assert "REF001  refractory-definition-met" in listing

@@ -33,7 +33,11 @@ def render(history: History, derived: PatientFacts, result: PatientResult) -> st
 
 def _timeline(history: History, derived: PatientFacts) -> list[str]:
     rows: list[tuple[str, str]] = []
+    # An undated course stays where the record lists it, after the course before it: published
+    # cases give earlier treatments in order without dates, and the timeline must not reverse them.
+    place = ""
     for fact in (f for f in derived.facts if f["type"] == "course"):
+        place = fact.get("start", place)
         when = f"{fact.get('start', '?'):>10} .. {fact.get('end', 'ongoing' if fact.get('ongoing') == 'yes' else '?'):<10}"
         dose = (f"{fact['dose']:g} {fact['unit']}" if "dose" in fact else "dose ?")
         schedule = (f"every {fact['interval_days']:g} d" if "interval_days" in fact
@@ -42,7 +46,7 @@ def _timeline(history: History, derived: PatientFacts) -> list[str]:
                  f"step {fact['step']}" if "step" in fact else "no step",
                  f"{fact['multiple']:g}x standard" if "multiple" in fact else "",
                  f"stopped: {fact['stop_reason']}" if "stop_reason" in fact else ""]
-        rows.append((fact.get("start", "?"), f"  {when}  {fact['written']}: {dose}, {schedule}; "
+        rows.append((place, f"  {when}  {fact['written']}: {dose}, {schedule}; "
                      + ", ".join(e for e in extra if e)))
     for a in history.assessments:
         what = f"{a.instrument} {a.score}" if a.score is not None else f"clinician: {a.judgement}"

@@ -250,3 +250,11 @@ def test_a_start_and_a_written_length_give_the_course_its_dates():
                          {**oma(1, second, "every 2 weeks"), "end": None, "duration": "3 months"},
                          assessments=[uas7(30, second), uas7(28, second + timedelta(days=90))])
     assert verdict.status == "met"
+
+
+@pytest.mark.parametrize("q4w_first, status", [(True, "met"), (False, "indeterminate")])
+def test_an_undated_course_listed_before_a_dated_one_came_first(q4w_first, status):
+    dated = {**oma(90, START, "every 2 weeks"), "stop_reason": "ineffective"}
+    earlier = undated("every 4 weeks", 180, stop_reason="ineffective")
+    verdict = refractory(*((earlier, dated) if q4w_first else (dated, earlier)))
+    assert verdict.status == status

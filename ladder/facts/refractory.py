@@ -2,14 +2,14 @@
 
 Each phase of the pack's definition asks for a course that (1) qualifies (drug, dose, interval),
 (2) lasted at least the phase's minimum, (3) ended without control, and (4) for a later phase, began
-after the earlier phase's course (by dates, or for wholly undated courses by the order the record
-lists them). Consecutive courses of one episode that each qualify (a record that splits six months
-of 4-weekly omalizumab into two prescriptions) are judged as one run: their days add up, and the
-last one's outcome is the run's. The response is read from the last assessment after the run began
-and up to one dosing interval after its last dose (the follow-up visit), unless another course
-began in between. Each of these is True, False or unknown; a phase is met when some
-course makes all four True, not met when every course makes one False, and unknown otherwise, with
-what is missing named. A course whose dose or interval is unknown might qualify: it keeps the phase
+after the earlier phase's course: by dates; for wholly undated courses, as published cases give
+them, by the order the record lists them; and an undated course listed before a dated one came
+first. Consecutive courses of one episode that each qualify (six months of 4-weekly omalizumab
+written as two prescriptions) are judged as one run: their days add up, and the last one's outcome
+is the run's. The response is read from the last assessment after the run began and up to one
+dosing interval after its last dose (the follow-up visit), unless another course began in between.
+Each of these is True, False or unknown; a phase is met when some course makes all four True, not
+met when every course makes one False, and unknown otherwise, with what is missing named. A course whose dose or interval is unknown might qualify: it keeps the phase
 unknown rather than reading as "no". For a phase the pack marks `implied_by_next`, a course the
 record shows escalated straight into the next phase (e.g. 4-weekly to 2-weekly omalizumab) counts as
 uncontrolled when nothing else says how it went: escalation is what the guideline prescribes for an
@@ -213,9 +213,13 @@ def _after(courses: list[Fact], run: Run, previous: Run | None) -> tuple[bool | 
     start, earlier = course.get("start_day"), before.get("start_day")
     if start is not None and earlier is not None:
         return start >= earlier, "began before the earlier phase"
-    if not any(key in fact for key in ("start_day", "end_day") for fact in (course, before)):
+    undated = [not any(key in fact for key in ("start_day", "end_day")) for fact in (course, before)]
+    if all(undated):
         # Wholly undated courses, as published cases give them: the record's order is the sequence.
         return run.first > previous.last, "listed before the earlier phase (no dates to order them)"
+    if any(undated) and run.first > previous.last:
+        # Published cases date the later treatment and list the earlier ones before it, undated.
+        return True, ""
     return None, "start date (to order the phases)"
 
 

@@ -99,6 +99,23 @@ def test_what_cannot_be_mapped_is_reported_per_resource(book):
                         "Encounter/e1: resource type not used by ladder"}
 
 
+def test_a_partial_date_is_unknown_and_said_so_never_the_first_of_the_month(book):
+    statement = {"resourceType": "MedicationStatement", "id": "ms2", "status": "completed",
+                 "subject": SUBJECT, "medicationCodeableConcept": {"text": "omalizumab"},
+                 "effectivePeriod": {"start": "2023-04", "end": "2023-10-15"}}
+    score = {**uas7(dt.date(2023, 5, 1), 30), "effectiveDateTime": "2023"}
+    dose = {**given(dt.date(2023, 1, 1)), "effectiveDateTime": "2023-01"}
+    item = audit_record_item(Record("b.json", bundle(statement, score, dose)), book)
+    assert "error" not in item
+    messages = {f["message"] for f in item["findings"] if f["code"] == "DQ005"}
+    assert messages == {
+        "MedicationStatement/ms2: effectivePeriod.start 2023-04 is not a full date: read as unknown",
+        "Observation/o2023-05-01: effectiveDateTime 2023 is not a full date: read as unknown",
+        "MedicationAdministration/a2023-01-01: administration without a full date (2023-01)"}
+    [course] = history(bundle(statement))["courses"]
+    assert "start" not in course and course["end"] == "2023-10-15"
+
+
 def test_intolerance_is_an_adverse_event_not_a_failure():
     allergy = {"resourceType": "AllergyIntolerance", "id": "ai1", "type": "intolerance", "patient": SUBJECT,
                "code": {"text": "omalizumab"}, "recordedDate": "2023-03-01"}

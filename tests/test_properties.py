@@ -3,10 +3,11 @@ raise an unhandled exception or hang; every record yields exactly one result or 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from ladder.audit import audit_record_item
@@ -81,3 +82,55 @@ def test_any_text_as_a_csv_export(tmp_path, patients, courses):
     (folder / "patients.csv").write_text("patient_id,age\n" + patients)
     (folder / "courses.csv").write_text("patient_id,drug,dose,unit\n" + courses)
     one_each([folder])
+
+
+# FHIR: bundles of the resources ladder maps, with valid, partial and invalid values in the places
+# records get wrong (dates of every precision, odd units, free-text dosages, missing codes).
+fhir_dates = st.one_of(st.dates(dt.date(1990, 1, 1), dt.date(2030, 1, 1)).map(str),
+                       st.sampled_from(["2023", "2023-04", "2023-04-01T10:00:00Z"]), st.text(max_size=10))
+ids = st.from_regex(r"[a-z0-9]{1,4}", fullmatch=True)
+numbers = st.one_of(st.integers(-5, 700), st.floats(0, 700), scalars)
+quantity = st.fixed_dictionaries({}, optional={"value": numbers, "unit": st.sampled_from(["mg", "mg/kg", "g", None])})
+medication = st.one_of(st.fixed_dictionaries({"text": st.sampled_from(["omalizumab", "Zyrtec", "??", ""])}),
+                       st.fixed_dictionaries({"coding": st.lists(st.fixed_dictionaries(
+                           {"system": st.sampled_from(["http://www.whocc.no/atc", "x"]),
+                            "code": st.sampled_from(["R03DX05", "L04AF03", "Z99"])}), max_size=2)}))
+dosage = st.fixed_dictionaries({}, optional={
+    "text": st.text(max_size=15), "doseQuantity": quantity,
+    "timing": st.fixed_dictionaries({"repeat": st.fixed_dictionaries({}, optional={
+        "frequency": numbers, "period": numbers, "periodUnit": st.sampled_from(["d", "wk", "mo", "h", "x"])})})})
+resources = st.one_of(
+    st.fixed_dictionaries({"resourceType": st.just("MedicationStatement"), "id": ids,
+                           "status": st.sampled_from(["active", "completed", "stopped", "bogus"]),
+                           "subject": st.just({"reference": "Patient/p"}), "medicationCodeableConcept": medication},
+                          optional={"effectivePeriod": st.fixed_dictionaries({}, optional={"start": fhir_dates, "end": fhir_dates}),
+                                    "effectiveDateTime": fhir_dates, "dosage": st.lists(dosage, max_size=2)}),
+    st.fixed_dictionaries({"resourceType": st.just("MedicationAdministration"), "id": ids,
+                           "status": st.just("completed"), "subject": st.just({"reference": "Patient/p"}),
+                           "medicationCodeableConcept": medication, "effectiveDateTime": fhir_dates},
+                          optional={"dosage": st.fixed_dictionaries({}, optional={"dose": quantity})}),
+    st.fixed_dictionaries({"resourceType": st.just("Observation"), "id": ids,
+                           "status": st.just("final"),
+                           "code": st.fixed_dictionaries({"coding": st.just([{"system": "https://ladder.invalid/fhir/CodeSystem/csu",
+                                                                              "code": "UAS7"}])})},
+                          optional={"valueInteger": numbers, "effectiveDateTime": fhir_dates}),
+    st.fixed_dictionaries({"resourceType": st.just("Condition"), "id": ids, "subject": st.just({"reference": "Patient/p"}),
+                           "code": st.fixed_dictionaries({"text": st.sampled_from(["hypertension", "urticaria", ""])})},
+                          optional={"onsetDateTime": fhir_dates}),
+    st.fixed_dictionaries({"resourceType": st.just("AdverseEvent"), "id": ids, "actuality": st.just("actual"),
+                           "subject": st.just({"reference": "Patient/p"})}, optional={"date": fhir_dates}),
+    st.fixed_dictionaries({"resourceType": st.just("AllergyIntolerance"), "id": ids,
+                           "patient": st.just({"reference": "Patient/p"})},
+                          optional={"recordedDate": fhir_dates, "extra": values}),
+)
+bundles = st.fixed_dictionaries({"resourceType": st.just("Bundle"), "type": st.sampled_from(["collection", "nonsense"]),
+                                 "entry": st.lists(resources.map(lambda r: {"resource": r}), max_size=5)})
+
+
+@settings(FAST, max_examples=200)
+@given(bundle=bundles)
+def test_generated_fhir_bundles_yield_a_result_or_an_error(bundle):
+    from ladder.readers import Record
+    item = audit_record_item(Record("gen.json", bundle), BOOK)
+    assert ("error" in item) != ("findings" in item)
+    event("audited" if "findings" in item else "error record")

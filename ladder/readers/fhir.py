@@ -98,7 +98,7 @@ class _Mapper:
     def _Condition(self, condition: Any) -> None:
         codes = {c.code for c in (condition.code.coding or [])} if condition.code else set()
         name = _text(condition.code) or "unnamed condition"
-        onset = _date(condition.onsetDateTime) if condition.onsetDateTime else None
+        onset = self._when(condition, condition.onsetDateTime, "onsetDateTime")
         if codes & CSU_CODES or "urticaria" in name.lower():
             diagnosis = {"name": name}
             if onset:
@@ -121,10 +121,10 @@ class _Mapper:
         course = self._medication(statement, statement.dosage[0] if statement.dosage else None)
         period = statement.effectivePeriod
         if period:
-            _put(course, "start", _date(period.start))
-            _put(course, "end", _date(period.end))
-        elif statement.effectiveDateTime:
-            course["start"] = _date(statement.effectiveDateTime)
+            _put(course, "start", self._when(statement, period.start, "effectivePeriod.start"))
+            _put(course, "end", self._when(statement, period.end, "effectivePeriod.end"))
+        else:
+            _put(course, "start", self._when(statement, statement.effectiveDateTime, "effectiveDateTime"))
         self._status(statement, course)
         self._add_course(statement, course)
 
@@ -134,16 +134,19 @@ class _Mapper:
         bounds = dosage.timing.repeat.boundsPeriod if dosage and dosage.timing and dosage.timing.repeat else None
         validity = request.dispenseRequest.validityPeriod if request.dispenseRequest else None
         period = bounds or validity
-        _put(course, "start", _date(period.start) if period else _date(request.authoredOn))
+        _put(course, "start", self._when(request, period.start, "period start") if period
+             else self._when(request, request.authoredOn, "authoredOn"))
         if period:
-            _put(course, "end", _date(period.end))
+            _put(course, "end", self._when(request, period.end, "period end"))
         self._status(request, course)
         self._add_course(request, course)
 
     def _Observation(self, observation: Any) -> None:
         code = _code(observation.code)
-        when = _date(observation.effectiveDateTime) if observation.effectiveDateTime else (
-            _date(observation.effectivePeriod.end) if observation.effectivePeriod else None)
+        when = self._when(observation, observation.effectiveDateTime, "effectiveDateTime") \
+            if observation.effectiveDateTime else self._when(
+                observation, observation.effectivePeriod.end if observation.effectivePeriod else None,
+                "effectivePeriod.end")
         if code in SCORES:
             value = observation.valueInteger if observation.valueInteger is not None else (
                 observation.valueQuantity.value if observation.valueQuantity else None)
@@ -172,7 +175,7 @@ class _Mapper:
 
     def _AdverseEvent(self, event: Any) -> None:
         entry = {"description": _text(event.event) or "adverse event"}
-        _put(entry, "date", _date(event.date) if event.date else None)
+        _put(entry, "date", self._when(event, event.date, "date"))
         for suspect in event.suspectEntity or []:
             target = self.by_ref.get(suspect.instance.reference or "") if suspect.instance else None
             if target is not None and target.get_resource_type() in (*_MEDICATION_TYPES, "Medication"):
@@ -183,7 +186,7 @@ class _Mapper:
     def _AllergyIntolerance(self, allergy: Any) -> None:
         entry = {"description": f"{allergy.type or 'allergy or intolerance'}: {_text(allergy.code) or 'unnamed'}",
                  "drug": _text(allergy.code) or None}
-        _put(entry, "date", _date(allergy.onsetDateTime or allergy.recordedDate))
+        _put(entry, "date", self._when(allergy, allergy.onsetDateTime or allergy.recordedDate, "date"))
         self.out["adverse_events"].append({k: v for k, v in entry.items() if v})
 
     # --- medications
@@ -255,10 +258,11 @@ class _Mapper:
         by_drug: dict[str, list[tuple[dt.date, Any, Any]]] = defaultdict(list)
         for given in administrations:
             when = given.effectiveDateTime or (given.effectivePeriod.start if given.effectivePeriod else None)
-            if when is None:
-                self._unmapped(given, "administration without a date")
+            day = _full_day(when)
+            if day is None:
+                self._unmapped(given, f"administration without a full date ({when or 'none'})")
                 continue
-            by_drug[self._drug_name(given) or "unnamed medication"].append((_day(when), given, given.dosage))
+            by_drug[self._drug_name(given) or "unnamed medication"].append((day, given, given.dosage))
         for drug, doses in by_drug.items():
             doses.sort(key=lambda d: d[0])
             runs = _runs(doses)
@@ -276,6 +280,14 @@ class _Mapper:
         notes = [n.text for n in getattr(resource, "note", None) or [] if n.text]
         if notes:
             entry["notes"] = " ".join(notes)
+
+    def _when(self, resource: Any, value: Any, what: str) -> str | None:
+        """A full date as ISO text. FHIR allows '2023-04' or '2023': such a date is unknown, and the
+        resource says so (never read as the first of the month)."""
+        day = _full_day(value)
+        if value and day is None:
+            self._unmapped(resource, f"{what} {value} is not a full date: read as unknown")
+        return day.isoformat() if day else None
 
     def _unmapped(self, resource: Any, why: str) -> None:
         self.out["unmapped"].append(f"{_ref(resource)}: {why}")
@@ -373,12 +385,11 @@ def _code(concept: Any) -> str | None:
     return local or concept.text
 
 
-def _day(value: Any) -> dt.date:
-    return value.date() if isinstance(value, dt.datetime) else value
-
-
-def _date(value: Any) -> str | None:
-    return _day(value).isoformat() if value else None
+def _full_day(value: Any) -> dt.date | None:
+    """The day of a FHIR date or dateTime; None for a partial one ('2023-04') or none."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else None
 
 
 def _put(entry: dict[str, Any], key: str, value: Any) -> None:

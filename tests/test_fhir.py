@@ -116,6 +116,13 @@ def test_a_partial_date_is_unknown_and_said_so_never_the_first_of_the_month(book
     assert "start" not in course and course["end"] == "2023-10-15"
 
 
+def test_a_timing_it_cannot_read_is_reported_not_dropped():
+    statement = {"resourceType": "MedicationStatement", "id": "ms3", "status": "completed",
+                 "subject": SUBJECT, "medicationCodeableConcept": {"text": "omalizumab"},
+                 "dosage": [{"timing": {"repeat": {"frequency": 1, "period": 0, "periodUnit": "wk"}}}]}
+    assert history(bundle(statement))["unmapped"] == ["MedicationStatement/ms3: timing.repeat period 0 wk not read"]
+
+
 def test_intolerance_is_an_adverse_event_not_a_failure():
     allergy = {"resourceType": "AllergyIntolerance", "id": "ai1", "type": "intolerance", "patient": SUBJECT,
                "code": {"text": "omalizumab"}, "recordedDate": "2023-03-01"}

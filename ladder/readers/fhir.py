@@ -240,6 +240,8 @@ class _Mapper:
         elif repeat is not None and repeat.period and repeat.periodUnit in _UNIT_DAYS:
             every = float(repeat.period) * _UNIT_DAYS[repeat.periodUnit] / (repeat.frequency or 1)
             out["frequency"] = frequency_text(every)
+        elif repeat is not None and (repeat.period is not None or repeat.periodUnit):
+            self._unmapped(resource, f"timing.repeat period {repeat.period} {repeat.periodUnit} not read")
         if dosage.text and ("frequency" not in out or "dose" not in out):
             self._unmapped(resource, f"dosage only in free text: {dosage.text!r}")
         return out

@@ -129,6 +129,9 @@ def audit(subject: History | dict[str, Any] | str | Path | Iterable[History | di
         records: Iterable[Record | Failed] = [Record("<memory>", subject)]
     elif isinstance(subject, (str, Path)):
         records = read_paths([Path(subject)])
-    else:
+    elif isinstance(subject, Iterable):
         records = (Record(f"<memory #{n}>", h) for n, h in enumerate(subject, start=1))
+    else:
+        raise TypeError(f"audit() takes a History, a mapping, a path or an iterable of histories, "
+                        f"not {type(subject).__name__}")
     return report(audit_records(records, book), book)

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import sys
 
+import pytest
+
 import ladder
 from ladder.audit import audit_records, engine_for
 from ladder.engine import Engine, compile_rulebook
@@ -75,6 +77,14 @@ def test_library_audit_accepts_a_history_a_list_and_a_path(book):
     path = ladder.audit(ROOT / "cases" / "seed" / "patient-1.yaml", book)
     assert [len(r.patients) for r in (one, many, path)] == [1, 2, 1]
     assert isinstance(path.patients[0].findings[0], ladder.Finding)
+
+
+def test_library_audit_names_what_it_cannot_take(book):
+    with pytest.raises(TypeError, match="not NoneType"):
+        ladder.audit(None, book)  # type: ignore[arg-type]
+    report = ladder.audit([None, {"id": "ok"}], book)  # type: ignore[list-item]
+    assert [p.id for p in report.patients] == ["ok"]
+    assert report.errors[0].source == "<memory #1>" and "not NoneType" in report.errors[0].message
 
 
 def test_threads_sharing_one_engine_get_each_patients_own_results(book):

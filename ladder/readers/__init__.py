@@ -67,6 +67,8 @@ def parse(record: Record) -> dict[str, Any] | History:
     if isinstance(data, bytes):
         from .jsonl import parse_line
         data = parse_line(data)
+    if not isinstance(data, (dict, History)):
+        raise ValueError(f"a history is a mapping of fields (a YAML or JSON object), not {type(data).__name__}")
     return history_from_bundle(data) if is_bundle(data) else data
 
 

@@ -258,3 +258,12 @@ def test_an_undated_course_listed_before_a_dated_one_came_first(q4w_first, statu
     earlier = undated("every 4 weeks", 180, stop_reason="ineffective")
     verdict = refractory(*((earlier, dated) if q4w_first else (dated, earlier)))
     assert verdict.status == status
+
+
+def test_an_ongoing_phase_too_short_so_far_is_not_met_yet_and_says_so():
+    second = START + timedelta(days=180)
+    ongoing = {**oma(1, second, "every 2 weeks"), "end": None, "ongoing": True}
+    verdict = refractory(oma(180, stop_reason="ineffective"), ongoing,
+                         assessments=[uas7(30, second + timedelta(days=60))])
+    assert verdict.status == "not_met"
+    assert verdict.reason.endswith("not yet: ongoing, 60 days so far of the 84 required")

@@ -177,6 +177,8 @@ def _long_enough(course: Fact, min_days: int) -> tuple[bool | None, str]:
     days = course.get("days")
     if days is None:
         return None, "start and end dates"
+    if course.get("ongoing") == "yes":
+        return days >= min_days, f"not yet: ongoing, {days} days so far of the {min_days} required"
     return days >= min_days, f"lasted {days} days, under the {min_days} days required"
 
 

@@ -35,7 +35,8 @@ def audit_item(history: History, book: Rulebook, source: str = "<memory>") -> di
     matches = engine_for(book).run(derived.facts, patient=history.id)
     verdict = derived.verdict
     return {"id": history.id, "source": source,
-            "step": {"code": derived.patient["step"], "label": derived.patient["step_label"]},
+            "step": {"code": derived.patient["step"], "label": derived.patient["step_label"],
+                     "rank": derived.patient["step_rank"]},
             "refractory": {
                 "status": verdict.status, "definition": book.refractory.definition,
                 "missing": verdict.missing,

@@ -8,7 +8,7 @@ import re
 import orjson
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from .engine import Match
 from .rulebook import Check, Citation, Rulebook
@@ -35,6 +35,7 @@ class Finding(Result):
 class StepReached(Result):
     code: str
     label: str
+    rank: int = Field(description="Place on the ladder, 1 = the first step; 0 = no step recorded.")
 
 
 class Refractory(Result):

@@ -29,6 +29,7 @@ class Tally:
     findings_per_check: Counter[str] = field(default_factory=Counter)
     severities: Counter[str] = field(default_factory=Counter)
     names: dict[str, str] = field(default_factory=dict)
+    step_ranks: dict[str, int] = field(default_factory=dict)  # to list steps in ladder order
 
     @property
     def read(self) -> int:
@@ -39,7 +40,9 @@ class Tally:
             self.errors += 1
             return
         self.audited += 1
-        self.steps[f"{item['step']['code']} {item['step']['label']}"] += 1
+        step = f"{item['step']['code']} {item['step']['label']}"
+        self.steps[step] += 1
+        self.step_ranks[step] = item["step"].get("rank", 99)  # older outputs have no rank
         self.verdicts[item["refractory"]["status"]] += 1
         codes = set()
         for finding in item["findings"]:
@@ -61,12 +64,14 @@ class Tally:
                              (self.severities, other.severities)):
             mine.update(theirs)
         self.names.update(other.names)
+        self.step_ranks.update(other.step_ranks)
 
     def as_dict(self, min_cell: int = 0) -> dict[str, Any]:
         cell = _suppressor(min_cell)
         return {"read": self.read, "audited": self.audited, "errors": self.errors,
                 "min_cell": min_cell,
-                "steps": {k: cell(v) for k, v in sorted(self.steps.items())},
+                "steps": {k: cell(self.steps[k])
+                          for k in sorted(self.steps, key=lambda k: (self.step_ranks.get(k, 99), k))},
                 "refractory": {k: cell(self.verdicts[k]) for k in ("met", "not_met", "indeterminate")},
                 "checks": {code: {"name": self.names[code],
                                   "patients": cell(self.patients_per_check[code]),

@@ -103,6 +103,17 @@ def test_tallies_of_chunks_merge_into_the_tally_of_the_whole(tmp_path, book):
     assert first == whole and whole.errors == 7
 
 
+def test_the_summary_lists_steps_in_ladder_order(tmp_path, book):
+    from ladder.summary import Tally
+    path = write_cohort(tmp_path / "c.jsonl", [orjson.dumps(h) for h in cohort(300, seed=4)])
+    tally = Tally()
+    for item in audit_items(read_paths([path]), book, 0):
+        tally.add(item)
+    ladder_order = [step.code for step in book.steps]
+    listed = [step.split()[0] for step in tally.as_dict()["steps"]]
+    assert listed == [code for code in ladder_order if code in listed] and len(listed) >= 4
+
+
 def test_cli_jsonl_and_summary_say_read_equals_audited_plus_errors(tmp_path):
     path, total = poisoned_cohort(tmp_path)
     runner = CliRunner()

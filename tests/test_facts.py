@@ -267,3 +267,14 @@ def test_an_ongoing_phase_too_short_so_far_is_not_met_yet_and_says_so():
                          assessments=[uas7(30, second + timedelta(days=60))])
     assert verdict.status == "not_met"
     assert verdict.reason.endswith("not yet: ongoing, 60 days so far of the 84 required")
+
+
+def test_a_gap_within_one_dosing_interval_is_still_treatment():
+    # Renewed 19 days after the first prescription ended: within the 4-week interval, so the episode
+    # runs from the first start to the last end (201 days), not the 182 prescribed days added up.
+    renewed, second = START + timedelta(days=110), START + timedelta(days=201)
+    derived = derive(history([oma(91), oma(91, renewed)]), BOOK)
+    assert [t["days"] for t in kinds(derived, "trial")] == [201]
+    verdict = refractory(oma(91), oma(91, renewed, stop_reason="ineffective"),
+                         oma(90, second, "every 2 weeks", stop_reason="ineffective"))
+    assert verdict.status == "met" and verdict.phases[0].evidence[0]["days"] == 201

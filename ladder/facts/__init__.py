@@ -12,7 +12,7 @@ from ..model import History
 from ..rulebook import Rulebook
 from . import refractory
 from .control import control_fact, readings
-from .courses import Fact, course_facts, step_tests
+from .courses import Fact, course_facts, episode_days, step_tests
 from ..fact_kinds import FACT_FIELDS
 
 __all__ = ["PatientFacts", "derive", "FACT_FIELDS"]
@@ -80,8 +80,7 @@ def _trial(group: list[Fact], book: Rulebook) -> Fact | None:
     if step is None or step.trial is None:
         return None
     spec = step.trial
-    lengths = [c.get("days") for c in group]
-    days = sum(lengths) if None not in lengths else None  # type: ignore[arg-type]
+    days = episode_days(group)
     doses = [c.get("dose") if c.get("unit") == "mg" else None for c in group]
     dose = max(doses) if None not in doses else None  # type: ignore[type-var]
     missing = []

@@ -43,6 +43,16 @@ def course_facts(history: History, book: Rulebook, index: DrugIndex) -> tuple[li
     return courses, issues
 
 
+def episode_days(group: list[Fact]) -> int | None:
+    """Days on consecutive courses of one episode: from the first start to the last end when both
+    are dated (a gap within one dosing interval is still treatment), else their lengths added."""
+    first, last = group[0], group[-1]
+    if first.get("start_day") is not None and last.get("end_day") is not None:
+        return last["end_day"] - first["start_day"]
+    lengths = [c.get("days") for c in group]
+    return None if None in lengths else sum(lengths)  # type: ignore[arg-type]
+
+
 def continues(previous: Fact, course: Fact) -> bool:
     """A course continues the last earlier course of the same drug (a dose or schedule change within
     one episode, not a new trial) when it began as that one ended, within one dosing interval, or

@@ -24,7 +24,7 @@ from typing import Any
 from .. import conditions
 from ..rulebook import Phase, RefractorySpec
 from .control import Reading, latest_in
-from .courses import continues
+from .courses import continues, episode_days
 
 Fact = dict[str, Any]
 _UNCONTROLLED_STOP = {"ineffective"}
@@ -141,9 +141,9 @@ def _joined(run: list[Fact]) -> Fact:
     fact = {key: value for key, value in last.items() if key not in ("start", "start_day", "days")}
     fact["id"] = " + ".join(c["id"] for c in run)
     fact.update({key: first[key] for key in ("start", "start_day") if key in first})
-    lengths = [c.get("days") for c in run]
-    if None not in lengths:
-        fact["days"] = sum(lengths)  # type: ignore[arg-type]
+    days = episode_days(run)
+    if days is not None:
+        fact["days"] = days
     return fact
 
 

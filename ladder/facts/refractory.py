@@ -5,15 +5,16 @@ lasted at least the phase's minimum, (3) ended without control, and (4) for a la
 after the earlier phase's course: by dates; for wholly undated courses, as published cases give
 them, by the order the record lists them; and an undated course listed before a dated one came
 first. Consecutive courses of one episode that each qualify (six months of 4-weekly omalizumab
-written as two prescriptions) are judged as one run: their days add up, and the last one's outcome
-is the run's. The response is read from the last assessment after the run began and up to one dosing
-interval after its last dose (the follow-up visit), unless another course began in between. Each of
-these is True, False or unknown; a phase is met when some course makes all four True, not met when
-every course makes one False, and unknown otherwise, with what is missing named. A course whose dose
-or interval is unknown might qualify: it keeps the phase unknown rather than reading as "no". For a
-phase the pack marks `implied_by_next`, a course the record shows escalated straight into the next
-phase (e.g. 4-weekly to 2-weekly omalizumab) counts as uncontrolled when nothing else says how it
-went: escalation is what the guideline prescribes for an inadequate response. The evidence says so.
+written as two prescriptions) are judged as one run, from the first start to the last end, and the
+last one's outcome is the run's. The response is read from the last assessment after the run began
+and up to one dosing interval after its last dose (the follow-up visit), unless another course began
+in between. Each of these is True, False or unknown; a phase is met when some course makes all four
+True, not met when every course makes one False, and unknown otherwise, with what is missing named.
+A course whose dose or interval is unknown might qualify: it keeps the phase unknown rather than
+reading as "no". For a phase the pack marks `implied_by_next`, a course the record shows escalated
+straight into the next phase (e.g. 4-weekly to 2-weekly omalizumab) counts as uncontrolled when
+nothing else says how it went: escalation is what the guideline prescribes for an inadequate
+response. The evidence says so.
 """
 
 from __future__ import annotations

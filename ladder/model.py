@@ -4,19 +4,36 @@ from __future__ import annotations
 
 import re
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-Sex = Literal["female", "male", "other", "unknown"]
-YesNoUnknown = Literal["yes", "no", "unknown"]
-DoseUnit = Literal["mg", "mg/kg/day", "mg/kg"]
-StopReason = Literal["ineffective", "adverse_event", "intolerance", "remission", "patient_choice",
-                     "planned_switch", "unknown"]
-Instrument = Literal["UAS7", "UCT", "AAS7", "clinician"]
-Judgement = Literal["responded", "partial", "no_response"]
-ScreeningKind = Literal["tb", "hepatitis_b", "hepatitis_c", "hepatitis", "hiv"]
-ScreeningResult = Literal["negative", "positive", "unknown"]
+
+def _squash(term: str) -> str:
+    return re.sub(r"[\s_-]+", "", term.lower())
+
+
+def _vocabulary(*terms: str) -> Any:
+    """A closed vocabulary that reads a term however a record cases or spaces it ('Adverse event',
+    'UAS-7', 'hepatitis B'); anything else stays an error that lists the terms."""
+    canonical = {_squash(term): term for term in terms}
+
+    def read(value: Any) -> Any:
+        if isinstance(value, str) and value not in terms:
+            return canonical.get(_squash(value), value)
+        return value
+    return Annotated[Literal[terms], BeforeValidator(read)]  # type: ignore[valid-type]
+
+
+Sex = _vocabulary("female", "male", "other", "unknown")
+YesNoUnknown = _vocabulary("yes", "no", "unknown")
+DoseUnit = _vocabulary("mg", "mg/kg/day", "mg/kg")
+StopReason = _vocabulary("ineffective", "adverse_event", "intolerance", "remission", "patient_choice",
+                         "planned_switch", "unknown")
+Instrument = _vocabulary("UAS7", "UCT", "AAS7", "clinician")
+Judgement = _vocabulary("responded", "partial", "no_response")
+ScreeningKind = _vocabulary("tb", "hepatitis_b", "hepatitis_c", "hepatitis", "hiv")
+ScreeningResult = _vocabulary("negative", "positive", "unknown")
 
 # The scales' own ranges (instrument definitions, not clinical thresholds): UAS7 0-42 [Mlynek 2008],
 # UCT 0-16 [Weller 2014], AAS7 0-105 [Weller 2013]; see ../shared/reference/clinical.md section 3.

@@ -53,6 +53,19 @@ def test_unreadable_frequency_is_an_error_naming_the_field():
         "'twice daily', 'every other day', 'every 2 weeks', 'every 4 weeks', 'as needed' or 'intermittent'"]
 
 
+def test_vocabulary_terms_read_however_they_are_cased_or_spaced():
+    history = History.model_validate({
+        "id": "p", "sex": "Female",
+        "courses": [{"drug": "omalizumab", "dose": 300, "unit": "MG", "stop_reason": "Adverse event"}],
+        "assessments": [{"instrument": "uas-7", "score": 30, "date": "2024-01-01"},
+                        {"instrument": "Clinician", "judgement": "no response", "date": "2024-01-01"}],
+        "screenings": [{"kind": "Hepatitis B", "result": "Negative"}]})
+    assert (history.sex, history.courses[0].unit, history.courses[0].stop_reason) == ("female", "mg", "adverse_event")
+    assert [a.instrument for a in history.assessments] == ["UAS7", "clinician"]
+    assert (history.assessments[1].judgement, history.screenings[0].kind) == ("no_response", "hepatitis_b")
+    assert errors({"sex": "fem"}) == ["sex: Input should be 'female', 'male', 'other' or 'unknown'"]
+
+
 def test_uas7_out_of_range():
     assert errors({"assessments": [{"instrument": "UAS7", "score": 50, "date": "2024-01-01"}]}) == [
         "assessments.0: Value error, UAS7 score 50 is outside 0-42"]

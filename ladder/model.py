@@ -6,7 +6,8 @@ import re
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator,
+                      model_validator)
 
 
 def _squash(term: str) -> str:
@@ -139,18 +140,12 @@ class Course(Record):
     stop_reason: StopReason | None = None
     notes: str | None = None
 
-    @field_validator("frequency")
+    @field_validator("frequency", "duration")
     @classmethod
-    def _readable_frequency(cls, value: str | None) -> str | None:
+    def _readable(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A schedule or length the record writes must be one ladder can read: an error, never a guess."""
         if value is not None:
-            interval_days(value)
-        return value
-
-    @field_validator("duration")
-    @classmethod
-    def _readable_duration(cls, value: str | None) -> str | None:
-        if value is not None:
-            duration_days(value)
+            (interval_days if info.field_name == "frequency" else duration_days)(value)
         return value
 
     @property

@@ -17,6 +17,8 @@ import orjson
 
 from .rulebook import SEVERITY_RANK
 
+_UNRANKED = 99  # outputs written before results carried the step's rank list their steps last
+
 
 @dataclass
 class Tally:
@@ -42,7 +44,7 @@ class Tally:
         self.audited += 1
         step = f"{item['step']['code']} {item['step']['label']}"
         self.steps[step] += 1
-        self.step_ranks[step] = item["step"].get("rank", 99)  # older outputs have no rank
+        self.step_ranks[step] = item["step"].get("rank", _UNRANKED)
         self.verdicts[item["refractory"]["status"]] += 1
         codes = set()
         for finding in item["findings"]:
@@ -71,7 +73,7 @@ class Tally:
         return {"read": self.read, "audited": self.audited, "errors": self.errors,
                 "min_cell": min_cell,
                 "steps": {k: cell(self.steps[k])
-                          for k in sorted(self.steps, key=lambda k: (self.step_ranks.get(k, 99), k))},
+                          for k in sorted(self.steps, key=lambda k: (self.step_ranks.get(k, _UNRANKED), k))},
                 "refractory": {k: cell(self.verdicts[k]) for k in ("met", "not_met", "indeterminate")},
                 "checks": {code: {"name": self.names[code],
                                   "patients": cell(self.patients_per_check[code]),

@@ -20,13 +20,14 @@ import json
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 import durable_rules_engine as dre
 import orjson
 
 from . import conditions
 from .errors import EngineError
+from .conditions import Predicate
 from .rulebook import Rulebook
 
 END = {"id": "end", "type": "end"}
@@ -76,13 +77,8 @@ class Engine:
         # in our tests (state is per sid); the lock keeps it so in an engine we cannot fix.
         self._lock = threading.Lock()
         # A fact no check could match is not asserted: the engine would only store and ignore it.
-        self._wanted: dict[str, list[conditions.Predicate]] = defaultdict(list)
-        for check in book.checks:
-            for _, kind, condition in check.patterns:
-                self._wanted[kind].append(conditions.compile_python(condition))
-
-    def relevant(self, fact: dict[str, Any]) -> bool:
-        return any(test(fact) is not False for test in self._wanted.get(fact["type"], ()))
+        self.relevant = Relevance((kind, condition) for check in book.checks
+                                  for _, kind, condition in check.patterns)
 
     def run(self, facts: list[dict[str, Any]], patient: str) -> list[Match]:
         """Assert one patient's facts, collect every check that fires, delete the state."""
@@ -102,8 +98,9 @@ class Engine:
             while action:
                 for rule, found in orjson.loads(action[1]).items():
                     if rule != _END_RULE:
-                        matches.append(Match(rule, {alias: _clean(fact)
-                                                    for alias, fact in found.items()}))
+                        for fact in found.values():  # freshly parsed: ours to trim
+                            del fact["sid"], fact["type"]
+                        matches.append(Match(rule, found))
                 following = dre.complete_and_start_action(self._handle, state)
                 action = (None, following) if following else None
         except EngineError:
@@ -118,5 +115,66 @@ class Engine:
         return matches
 
 
-def _clean(fact: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in fact.items() if key not in ("sid", "type")}
+class Relevance:
+    """Whether some check could match a fact: no test of one of its patterns is false for it.
+
+    Called for every derived fact, so each pattern is filed under one of its plain-value tests
+    (`class: jak_inhibitor`, `verdict: [a, b]`): a fact is then tried only against the patterns
+    its own value for that field selects (all of them when it lacks the field: unknown), and most
+    facts (a drug class no check names, a trial verdict no check asks for) cost one lookup."""
+
+    def __init__(self, patterns: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        patterns = list(patterns)
+        # The field a kind's patterns test against the most different values sorts its facts best
+        # (`class` rather than `continues: "no"`).
+        spread: dict[tuple[str, str], set[Any]] = defaultdict(set)
+        for kind, condition in patterns:
+            for field, values in _plain_tests(condition):
+                spread[kind, field].update(values)
+        unkeyed: dict[str, list[Predicate]] = defaultdict(list)
+        keyed: dict[str, dict[str, tuple[dict[Any, list[Predicate]], list[Predicate]]]] = \
+            defaultdict(dict)
+        for kind, condition in patterns:
+            test = conditions.compile_python(condition)
+            plain = _plain_tests(condition)
+            if not plain:
+                unkeyed[kind].append(test)
+                continue
+            field, values = max(plain, key=lambda item: len(spread[kind, item[0]]))
+            by_value, every = keyed[kind].setdefault(field, ({}, []))
+            for value in values:
+                by_value.setdefault(value, []).append(test)
+            every.append(test)
+        # Per kind: the patterns to try on every fact, then (field, tests by value, all tests).
+        self._plans = {kind: (unkeyed[kind], [(field, *tests) for field, tests in keyed[kind].items()])
+                       for kind in {*unkeyed, *keyed}}
+
+    def __call__(self, fact: dict[str, Any]) -> bool:
+        plan = self._plans.get(fact["type"])
+        if plan is None:
+            return False
+        unkeyed, keyed = plan
+        for test in unkeyed:
+            if test(fact) is not False:
+                return True
+        for field, by_value, every in keyed:
+            value = fact.get(field)
+            for test in every if value is None else by_value.get(value, ()):
+                if test(fact) is not False:
+                    return True
+        return False
+
+
+def _plain_tests(condition: dict[str, Any]) -> list[tuple[str, list[Any]]]:
+    """The fields a condition tests against plain values, each with its values."""
+    plain = []
+    for field, test in condition.items():
+        if field == "any":
+            continue
+        if isinstance(test, list):
+            plain.append((field, test))
+        elif isinstance(test, dict) and set(test) == {"in"}:
+            plain.append((field, test["in"]))
+        elif not isinstance(test, dict):
+            plain.append((field, [test]))
+    return plain

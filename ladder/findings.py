@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 
 import orjson
 from typing import Any, Literal
@@ -81,24 +82,46 @@ class AuditReport(Result):
 
 def render(template: str, facts: dict[str, dict[str, Any]]) -> str:
     """Fill {alias.field} from the matched facts; a field the record lacks reads 'not recorded'."""
-    def value(found: re.Match[str]) -> str:
-        got = facts.get(found.group(1), {}).get(found.group(2))
-        if got is None or got == "":
-            return "not recorded"
-        return f"{got:g}" if isinstance(got, float) else str(got)
-    return _FIELD.sub(value, template)
+    return "".join(part if isinstance(part, str) else _value(facts, *part)
+                   for part in _parts(template))
+
+
+@lru_cache(maxsize=1024)
+def _parts(template: str) -> tuple[str | tuple[str, str], ...]:
+    """A message template split once into text and (alias, field) placeholders."""
+    pieces = _FIELD.split(template)  # text, alias, field, text, alias, field, ..., text
+    parts: list[str | tuple[str, str]] = []
+    for n in range(0, len(pieces), 3):
+        if pieces[n]:
+            parts.append(pieces[n])
+        if n + 2 < len(pieces):
+            parts.append((pieces[n + 1], pieces[n + 2]))
+    return tuple(parts)
+
+
+def _value(facts: dict[str, dict[str, Any]], alias: str, field: str) -> str:
+    got = facts.get(alias, {}).get(field)
+    if got is None or got == "":
+        return "not recorded"
+    return f"{got:g}" if isinstance(got, float) else str(got)
 
 
 def finding_items(book: Rulebook, matches: list[Match]) -> list[dict[str, Any]]:
     """Findings as JSON-ready data, in a stable order: by code, then by their evidence."""
-    checks = {check.code: check for check in book.checks}
+    checks = _checks(book)
     made = []
     for match in matches:
-        check = checks[match.code]
+        check, citation = checks[match.code]
         made.append({"code": check.code, "name": check.name, "severity": check.severity,
                      "message": render(check.message, match.facts),
-                     "citation": _citation(check), "evidence": match.facts})
+                     "citation": dict(citation), "evidence": match.facts})
     return sorted(made, key=lambda f: (f["code"], orjson.dumps(f["evidence"], option=orjson.OPT_SORT_KEYS)))
+
+
+@lru_cache(maxsize=16)
+def _checks(book: Rulebook) -> dict[str, tuple[Check, dict[str, Any]]]:
+    """Each check by code, with its citation as JSON-ready data (built once per pack)."""
+    return {check.code: (check, _citation(check)) for check in book.checks}
 
 
 def _citation(check: Check) -> dict[str, Any]:

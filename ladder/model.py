@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import datetime as dt
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator,
@@ -61,6 +62,7 @@ _DURATION = re.compile(rf"^(?:for )?{_NUMBER} ?(days?|d|weeks?|wks?|w|months?|mo
 _DURATION_UNIT_DAYS = {"d": 1, "w": 7, "m": 365.25 / 12, "y": 365.25}
 
 
+@lru_cache(maxsize=4096)  # pure, and a cohort writes the same few schedules again and again
 def interval_days(frequency: str) -> float | None:
     """Days between doses for a regular schedule; None for 'as needed' or 'intermittent' use.
 
@@ -82,6 +84,7 @@ def interval_days(frequency: str) -> float | None:
         "'every 2 weeks', 'every 4 weeks', 'as needed' or 'intermittent'")
 
 
+@lru_cache(maxsize=4096)
 def duration_days(text: str) -> int:
     """Days in a course length as records write it: '6 months', '12 weeks', '10 days', '1 year'.
 

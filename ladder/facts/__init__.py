@@ -7,6 +7,7 @@ definition); this package only knows concepts: course, step, trial, escalation, 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from ..drugs import DrugIndex, default_index
 from ..model import History
 from ..rulebook import Rulebook
@@ -140,17 +141,22 @@ def _escalations(courses: list[Fact], trials: list[Fact]) -> list[Fact]:
 
 
 def _steps(book: Rulebook, courses: list[Fact]) -> list[Fact]:
+    at_step: dict[str, list[Fact]] = {}
+    for course in courses:
+        if "step" in course:
+            at_step.setdefault(course["step"], []).append(course)
+    uncertain = [c for c in courses if c.get("step_certain") == "no"]
     out = []
     for rank, step, test in step_tests(book):
-        at_step = [c for c in courses if c.get("step") == step.code]
-        starts = sorted(c["start"] for c in at_step if "start" in c)
+        found = at_step.get(step.code, [])
+        first = min((c["start"] for c in found if "start" in c), default=None)
         # A course placed lower only because its dose or schedule is unknown might have reached
         # this step (an antihistamine of unknown dose might be up-dosed; never omalizumab).
-        maybe = any(test(c) is None for c in courses if c.get("step_certain") == "no")
+        maybe = any(test(c) is None for c in uncertain)
         fact = {"id": f"step-{step.code}", "type": "step", "code": step.code, "label": step.label,
-                "rank": rank, "reached": "yes" if at_step else ("unknown" if maybe else "no")}
-        if starts:
-            fact["first_start"] = starts[0]
+                "rank": rank, "reached": "yes" if found else ("unknown" if maybe else "no")}
+        if first:
+            fact["first_start"] = first
         out.append(fact)
     return out
 
@@ -196,10 +202,12 @@ def _drug_classes(courses: list[Fact], index: DrugIndex) -> list[Fact]:
     for course in courses:
         members.setdefault(course["class"], []).append(course)
     out = []
-    for cls, label in index.catalog.classes.items():
-        found = members.get(cls, [])
-        fact: Fact = {"id": f"class-{cls}", "type": "drug_class", "class": cls, "label": label,
-                      "courses": len(found),
+    for cls, absent in _class_facts(index):
+        found = members.get(cls)
+        if not found:
+            out.append(dict(absent))
+            continue
+        fact: Fact = {**absent, "courses": len(found),
                       "repeated": "yes" if len(found) > 1 or any(
                           c.get("schedule") == "intermittent" for c in found) else "no"}
         durations = [c["days"] for c in found if "days" in c]
@@ -207,6 +215,14 @@ def _drug_classes(courses: list[Fact], index: DrugIndex) -> list[Fact]:
             fact["longest_days"] = max(durations)
         out.append(fact)
     return out
+
+
+@lru_cache(maxsize=8)
+def _class_facts(index: DrugIndex) -> tuple[tuple[str, Fact], ...]:
+    """Each catalog class's fact when the record has no course of it (most classes, most patients)."""
+    return tuple((cls, {"id": f"class-{cls}", "type": "drug_class", "class": cls, "label": label,
+                        "courses": 0, "repeated": "no"})
+                 for cls, label in index.catalog.classes.items())
 
 
 def _refractory_fact(book: Rulebook, verdict: refractory.Verdict) -> Fact:

@@ -11,6 +11,7 @@ A field missing from a fact is unknown: a test on it is neither true nor false.
 
 from __future__ import annotations
 
+import operator
 from typing import Any, Callable, Iterable
 
 OPERATORS = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte", "ne": "$neq"}
@@ -168,6 +169,18 @@ def _and(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return parts[0] if len(parts) == 1 else {"$and": parts}
 
 
+def fields(condition: dict[str, Any]) -> set[str]:
+    """The fact fields a condition reads (through `any` too)."""
+    found: set[str] = set()
+    for field, test in condition.items():
+        if field == "any":
+            for sub in test:
+                found |= fields(sub)
+        else:
+            found.add(field)
+    return found
+
+
 # --- compilation to a Python predicate (three-valued), for hot paths
 
 
@@ -206,4 +219,14 @@ def _compile_field(field: str, test: Any) -> Predicate:
         return lambda fact: None if (v := fact.get(field)) is None else v == test
     if any(isinstance(operand, dict) for operand in test.values()):
         return lambda fact: None  # compares with another fact
-    return lambda fact: None if fact.get(field) is None else _evaluate_field(field, test, fact)
+    tests = [(_OPERATIONS[op], operand) for op, operand in test.items()]
+    if len(tests) == 1:
+        (operation, operand), = tests
+        return lambda fact: None if (v := fact.get(field)) is None else operation(v, operand)
+    return lambda fact: None if (v := fact.get(field)) is None else \
+        all(operation(v, operand) for operation, operand in tests)
+
+
+_OPERATIONS: dict[str, Callable[[Any, Any], bool]] = {
+    "gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le, "ne": operator.ne,
+    "in": lambda value, members: value in members}

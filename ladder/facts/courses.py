@@ -134,19 +134,33 @@ def step_tests(book: Rulebook) -> list[tuple[int, Step, conditions.Predicate]]:
             for rank, step in enumerate(book.steps, start=1)]
 
 
+@lru_cache(maxsize=16)
+def _step_fields(book: Rulebook) -> tuple[str, ...]:
+    """The course fields any step's `match` reads: all that decides a course's step."""
+    return tuple(sorted(set().union(*(conditions.fields(step.match) for step in book.steps))))
+
+
 def _assign_step(fact: Fact, book: Rulebook) -> None:
     """The highest ladder step the course surely qualifies for; uncertain if a higher one might."""
+    placed = _placement(book, tuple(fact.get(field) for field in _step_fields(book)))
+    if placed:
+        rank, step, certain = placed
+        fact.update(step=step.code, step_label=step.label, step_rank=rank,
+                    step_certain="yes" if certain else "no")
+
+
+@lru_cache(maxsize=4096)  # a cohort's courses share a few hundred drug, dose and schedule sets
+def _placement(book: Rulebook, values: tuple[Any, ...]) -> tuple[int, Step, bool] | None:
+    """The step for a course with these values of `_step_fields`: (rank, step, certain)."""
+    course = {field: value for field, value in zip(_step_fields(book), values) if value is not None}
     surely, maybe = None, False
     for rank, step, test in step_tests(book):
-        verdict = test(fact)
+        verdict = test(course)
         if verdict is True:
             surely, maybe = (rank, step), False
         elif verdict is None and surely is not None:
             maybe = True
-    if surely:
-        rank, step = surely
-        fact.update(step=step.code, step_label=step.label, step_rank=rank,
-                    step_certain="no" if maybe else "yes")
+    return (*surely, not maybe) if surely else None
 
 
 def _issue(kind: str, course: Fact, field: str, detail: str) -> Fact:

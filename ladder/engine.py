@@ -19,8 +19,7 @@ import itertools
 import json
 import threading
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 import durable_rules_engine as dre
 import orjson
@@ -36,8 +35,7 @@ _OK, _NOT_HANDLED = 0, 1  # durable_rules result codes (rules.h: RULES_OK, ERR_E
 _names = itertools.count(1)
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):  # a tuple: several are made for every patient
     """One check that fired, with the facts it matched by alias (the evidence)."""
 
     code: str

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 
 import orjson
 from typing import Any, Literal
@@ -82,21 +84,16 @@ class AuditReport(Result):
 
 def render(template: str, facts: dict[str, dict[str, Any]]) -> str:
     """Fill {alias.field} from the matched facts; a field the record lacks reads 'not recorded'."""
-    return "".join(part if isinstance(part, str) else _value(facts, *part)
-                   for part in _parts(template))
+    text, places = _compiled(template)
+    return text.format(*[_value(facts, alias, field) for alias, field in places])
 
 
 @lru_cache(maxsize=1024)
-def _parts(template: str) -> tuple[str | tuple[str, str], ...]:
-    """A message template split once into text and (alias, field) placeholders."""
+def _compiled(template: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """A message template parsed once: str.format text with positional slots, and what fills them."""
     pieces = _FIELD.split(template)  # text, alias, field, text, alias, field, ..., text
-    parts: list[str | tuple[str, str]] = []
-    for n in range(0, len(pieces), 3):
-        if pieces[n]:
-            parts.append(pieces[n])
-        if n + 2 < len(pieces):
-            parts.append((pieces[n + 1], pieces[n + 2]))
-    return tuple(parts)
+    texts = [piece.replace("{", "{{").replace("}", "}}") for piece in pieces[::3]]
+    return "{}".join(texts), tuple(zip(pieces[1::3], pieces[2::3]))
 
 
 def _value(facts: dict[str, dict[str, Any]], alias: str, field: str) -> str:
@@ -115,7 +112,14 @@ def finding_items(book: Rulebook, matches: list[Match]) -> list[dict[str, Any]]:
         made.append({"code": check.code, "name": check.name, "severity": check.severity,
                      "message": render(check.message, match.facts),
                      "citation": dict(citation), "evidence": match.facts})
-    return sorted(made, key=lambda f: (f["code"], orjson.dumps(f["evidence"], option=orjson.OPT_SORT_KEYS)))
+    made.sort(key=itemgetter("code"))
+    ordered = []
+    for _, same_code in groupby(made, key=itemgetter("code")):
+        run = list(same_code)
+        if len(run) > 1:  # only ties pay for the JSON of their evidence
+            run.sort(key=lambda f: orjson.dumps(f["evidence"], option=orjson.OPT_SORT_KEYS))
+        ordered.extend(run)
+    return ordered
 
 
 @lru_cache(maxsize=16)

@@ -223,15 +223,15 @@ class History(Record):
     age: int | None = Field(default=None, ge=0, le=120, description="Age at the last record.")
     birth_year: int | None = Field(default=None, ge=1900, le=2100)
     anchor: Anchor | None = None
-    diagnosis: Diagnosis = Diagnosis()
-    comorbidities: list[Condition] = []
-    courses: list[Course] = []
-    assessments: list[Assessment] = []
-    adverse_events: list[AdverseEvent] = []
-    screenings: list[Screening] = []
+    diagnosis: Diagnosis = Field(default_factory=Diagnosis)
+    comorbidities: list[Condition] = Field(default_factory=list)
+    courses: list[Course] = Field(default_factory=list)
+    assessments: list[Assessment] = Field(default_factory=list)
+    adverse_events: list[AdverseEvent] = Field(default_factory=list)
+    screenings: list[Screening] = Field(default_factory=list)
     source: str | None = Field(default=None, description="Where the history comes from.")
     unmapped: list[str] = Field(
-        default=[], description="What a reader could not map from the source record, per record "
+        default_factory=list, description="What a reader could not map from the source record, per record "
                                 "(e.g. a FHIR resource with an unknown code); reported, never dropped.")
     notes: str | None = None
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from ..conditions import Predicate
 from ..drugs import DrugIndex, default_index
 from ..model import History
-from ..rulebook import Rulebook
+from ..rulebook import Rulebook, Step
 from . import refractory
 from .control import control_fact, readings
 from .courses import Fact, course_facts, episode_days, step_tests
@@ -33,7 +34,8 @@ class PatientFacts:
 
 
 def derive(history: History, book: Rulebook, index: DrugIndex | None = None) -> PatientFacts:
-    courses, issues = course_facts(history, book, index or default_index())
+    index = index or default_index()
+    courses, issues = course_facts(history, book, index)
     seen = readings(history, book.control)
     trials = _trials(courses, book)
     verdict = refractory.evaluate(book.refractory, courses, seen)
@@ -41,7 +43,7 @@ def derive(history: History, book: Rulebook, index: DrugIndex | None = None) -> 
     facts: list[Fact] = [
         patient, *courses, *trials, *_escalations(courses, trials),
         *_steps(book, courses), *_conditions(history, book), *_screenings(history, book),
-        *_drug_classes(courses, index or default_index()), control_fact(seen),
+        *_drug_classes(courses, index), control_fact(seen),
         _refractory_fact(book, verdict), *issues, *_missing_values(courses),
         *({"id": f"dq-unmapped-{n}", "type": "dq", "issue": "unmapped", "detail": what}
           for n, what in enumerate(history.unmapped, start=1)),
@@ -77,7 +79,7 @@ def _trials(courses: list[Fact], book: Rulebook) -> list[Fact]:
 
 def _trial(group: list[Fact], book: Rulebook) -> Fact | None:
     first, last = group[0], group[-1]
-    step = next((s for s in book.steps if s.code == first.get("step")), None)
+    step = _steps_by_code(book).get(first.get("step"))
     if step is None or step.trial is None:
         return None
     spec = step.trial
@@ -110,6 +112,11 @@ def _trial(group: list[Fact], book: Rulebook) -> Fact | None:
         if value is not None:
             fact[key] = value
     return fact
+
+
+@lru_cache(maxsize=16)
+def _steps_by_code(book: Rulebook) -> dict[str, Step]:
+    return {step.code: step for step in book.steps}
 
 
 def _escalations(courses: list[Fact], trials: list[Fact]) -> list[Fact]:
@@ -147,18 +154,25 @@ def _steps(book: Rulebook, courses: list[Fact]) -> list[Fact]:
             at_step.setdefault(course["step"], []).append(course)
     uncertain = [c for c in courses if c.get("step_certain") == "no"]
     out = []
-    for rank, step, test in step_tests(book):
-        found = at_step.get(step.code, [])
-        first = min((c["start"] for c in found if "start" in c), default=None)
+    for code, test, template in _step_facts(book):
+        found = at_step.get(code)
         # A course placed lower only because its dose or schedule is unknown might have reached
         # this step (an antihistamine of unknown dose might be up-dosed; never omalizumab).
-        maybe = any(test(c) is None for c in uncertain)
-        fact = {"id": f"step-{step.code}", "type": "step", "code": step.code, "label": step.label,
-                "rank": rank, "reached": "yes" if found else ("unknown" if maybe else "no")}
+        fact = {**template, "reached": "yes" if found else (
+            "unknown" if any(test(c) is None for c in uncertain) else "no")}
+        first = min((c["start"] for c in found if "start" in c), default=None) if found else None
         if first:
             fact["first_start"] = first
         out.append(fact)
     return out
+
+
+@lru_cache(maxsize=16)
+def _step_facts(book: Rulebook) -> list[tuple[str, Predicate, Fact]]:
+    """Each step's code, its compiled match, and the fields of its fact that never change."""
+    return [(step.code, test, {"id": f"step-{step.code}", "type": "step", "code": step.code,
+                               "label": step.label, "rank": rank})
+            for rank, step, test in step_tests(book)]
 
 
 def _conditions(history: History, book: Rulebook) -> list[Fact]:

@@ -6,16 +6,14 @@ reported as such. On the same day a score outranks a judgement.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..model import Assessment, History
 from ..rulebook import ControlSpec
 from .courses import day
 
 
-@dataclass(frozen=True)
-class Reading:
+class Reading(NamedTuple):  # a tuple: made for every assessment, so cheap to make
     day: int
     date: str
     status: str

@@ -68,17 +68,18 @@ def continues(previous: Fact, course: Fact) -> bool:
 
 
 def _course_fact(course: Course, cid: str, now: int | None, index: DrugIndex) -> tuple[Fact, list[Fact]]:
+    """The course as a flat fact; a field the record leaves unknown is absent (never None)."""
     match = index.resolve(course.drug)
     drug = match.drug
     fact: Fact = {"id": cid, "type": "course", "written": course.drug,
                   "recognised": "yes" if drug else "no",
                   "drug": drug.generic if drug else course.drug,
-                  "class": drug.drug_class if drug else "unrecognised",
-                  "atc": drug.atc if drug else None,
-                  "dose": _number(course.dose), "unit": course.unit, "stop_reason": course.stop_reason,
-                  "ongoing": "yes" if course.ongoing else "no",
-                  "start": course.start.isoformat() if course.start else None,
-                  "end": course.end.isoformat() if course.end else None}
+                  "class": drug.drug_class if drug else "unrecognised"}
+    _put(fact, atc=drug.atc if drug else None, dose=_number(course.dose), unit=course.unit,
+         stop_reason=course.stop_reason)
+    fact["ongoing"] = "yes" if course.ongoing else "no"
+    _put(fact, start=course.start.isoformat() if course.start else None,
+         end=course.end.isoformat() if course.end else None)
     issues: list[Fact] = []
     if drug is None:
         issues.append(_issue("unrecognised_drug", fact, "drug",
@@ -87,27 +88,32 @@ def _course_fact(course: Course, cid: str, now: int | None, index: DrugIndex) ->
         brand, other = match.conflicting_brand
         issues.append(_issue("brand_mismatch", fact, "drug",
                              f"'{course.drug}': {brand} is a brand of {other}, not {fact['drug']}"))
-    _schedule(course, fact, drug.standard_daily_mg if drug else None)
+    fact.update(_schedule(course.frequency, course.dose, course.unit, course.dose_multiple,
+                          drug.standard_daily_mg if drug else None))
     _timing(course, fact, now, issues)
-    return _compact(fact), issues
+    return fact, issues
 
 
-def _schedule(course: Course, fact: Fact, standard_daily_mg: float | None) -> None:
-    interval = interval_days(course.frequency) if course.frequency else None
-    text = " ".join(course.frequency.lower().split()) if course.frequency else None
-    fact["schedule"] = text if text in IRREGULAR else ("regular" if interval else None)
-    fact["interval_days"] = _number(interval)
-    if course.dose is not None and interval:
-        if course.unit == "mg":
-            fact["daily_mg"] = _number(course.dose / interval)
-        elif course.unit == "mg/kg":
-            fact["mg_per_kg_day"] = _number(course.dose / interval)
-    if course.unit == "mg/kg/day":
-        fact["mg_per_kg_day"] = _number(course.dose)
-    multiple = course.dose_multiple
+@lru_cache(maxsize=4096)  # a cohort writes a few hundred schedules
+def _schedule(frequency: str | None, dose: float | None, unit: str | None,
+              dose_multiple: float | None, standard_daily_mg: float | None) -> tuple[tuple[str, Any], ...]:
+    """The schedule's fields of a course fact: its kind, interval, daily dose and multiple."""
+    interval = interval_days(frequency) if frequency else None
+    text = " ".join(frequency.lower().split()) if frequency else None
+    fact: Fact = {"schedule": text if text in IRREGULAR else ("regular" if interval else None),
+                  "interval_days": _number(interval)}
+    if dose is not None and interval:
+        if unit == "mg":
+            fact["daily_mg"] = _number(dose / interval)
+        elif unit == "mg/kg":
+            fact["mg_per_kg_day"] = _number(dose / interval)
+    if unit == "mg/kg/day":
+        fact["mg_per_kg_day"] = _number(dose)
+    multiple = dose_multiple
     if multiple is None and standard_daily_mg and fact.get("daily_mg") is not None:
         multiple = fact["daily_mg"] / standard_daily_mg
     fact["multiple"] = _number(multiple)
+    return tuple((key, value) for key, value in fact.items() if value is not None)
 
 
 def _timing(course: Course, fact: Fact, now: int | None, issues: list[Fact]) -> None:
@@ -115,16 +121,23 @@ def _timing(course: Course, fact: Fact, now: int | None, issues: list[Fact]) -> 
     end = day(course.end) if course.end else (now if course.ongoing else None)
     if end is None and start is not None and length is not None:
         end = start + length  # "from 2023-01-01 for 6 months"
-    fact["start_day"], fact["end_day"] = start, end
+    backwards = start is not None and end is not None and end < start
+    if backwards:
+        issues.append(_issue("end_before_start", fact, "end",
+                             f"ends {course.end} before it starts {course.start}"))
+    _put(fact, start_day=start, end_day=None if backwards else end)
     if start is not None and end is not None:
-        if end < start:
-            issues.append(_issue("end_before_start", fact, "end",
-                                 f"ends {course.end} before it starts {course.start}"))
-            fact["end_day"] = None
-        else:
+        if not backwards:
             fact["days"] = end - start
     elif length is not None:
         fact["days"] = length
+
+
+def _put(fact: Fact, **values: Any) -> None:
+    """Add the values that are known, in order."""
+    for key, value in values.items():
+        if value is not None:
+            fact[key] = value
 
 
 @lru_cache(maxsize=16)
@@ -174,7 +187,3 @@ def _number(value: float | None) -> float | int | None:
         return None
     rounded = round(value, 3)
     return int(rounded) if rounded == int(rounded) else rounded
-
-
-def _compact(fact: Fact) -> Fact:
-    return {key: value for key, value in fact.items() if value is not None}

@@ -101,7 +101,9 @@ def duration_days(text: str) -> int:
 
 
 class Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # No infinite or NaN numbers: YAML writes them (.inf, .nan) and no dose or score is one.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True,
+                              allow_inf_nan=False)
 
 
 class Diagnosis(Record):

@@ -59,3 +59,41 @@ def test_a_folder_is_read_recursively_in_sorted_order(tmp_path):
     write(tmp_path, "a.yaml", "id: a\n")
     write(tmp_path, "notes.txt", "ignored in folders")
     assert [r.data["id"] for r in read_paths([tmp_path])] == ["a", "b"]
+
+
+@pytest.mark.parametrize("content", ["{drug: cetirizine, dose: .inf, unit: mg}",
+                                     "{drug: cetirizine, dose: .nan, unit: mg}",
+                                     "{drug: cetirizine, dose_multiple: .inf}"])
+def test_infinite_or_nan_numbers_are_errors_naming_the_field(tmp_path, book, content):
+    from ladder.audit import audit_record
+    path = write(tmp_path, "p.yaml", f"id: p8\ncourses:\n  - {content}\n")
+    error = audit_record(read_one(path), book)
+    assert error.patient == "p8"
+    assert error.message.startswith("courses.0.dose") and "finite number" in error.message
+
+
+@pytest.mark.parametrize("line, message", [
+    (b'{"id": "n", "courses": [{"drug": "cetirizine", "dose": NaN, "unit": "mg"}]}', "not valid JSON"),
+    (b'{"id": "i", "courses": [{"drug": "cetirizine", "dose": Infinity, "unit": "mg"}]}', "not valid JSON"),
+    (b'{"id": "h", "courses": [{"drug": "cetirizine", "dose": 1e400, "unit": "mg"}]}', "not valid JSON"),
+    (b'{"id": "u", "colour": "blue"}', "colour: Extra inputs are not permitted"),
+    (b'[1, 2]', "a line holds one patient history"),
+])
+def test_a_jsonl_line_is_judged_as_any_other_record(tmp_path, book, line, message):
+    """Lines are validated straight from their bytes; whatever that refuses is judged again the
+    ordinary way, so the error is the one every reader gives."""
+    from ladder.audit import audit_record
+    error = audit_record(read_one(write(tmp_path, "c.jsonl", line + b"\n")), book)
+    assert message in error.message
+
+
+def test_a_jsonl_line_reads_as_its_mapping_does(tmp_path):
+    from ladder.audit import load_history
+    import orjson
+    line = (b'{"id": "s", "sex": "Female", "age": 38.0, "comorbidities": ["hypertension"], '
+            b'"courses": [{"drug": "Xolair", "dose": "300", "unit": "MG", "frequency": "every 4 weeks",'
+            b' "start": "2023-01-01", "duration": "6 months", "ongoing": "false"}],'
+            b' "assessments": [{"instrument": "uas-7", "score": 30, "date": "2023-01-01"}]}')
+    from_bytes = load_history(read_one(write(tmp_path, "c.jsonl", line + b"\n")))
+    from_mapping = load_history(Record("x", orjson.loads(line)))
+    assert from_bytes == from_mapping

@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field
 _PARENS = re.compile(r"\(([^)]*)\)")
 _SEPARATORS = re.compile(r"[,;/+]| and ")
 _NOISE = re.compile(r"[^a-z0-9\- ]")
-_RESOLVED_KEPT = 10_000  # names remembered per index: bounded, whatever a cohort writes
 
 
 class Drug(BaseModel):
@@ -57,7 +56,6 @@ class DrugIndex:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self._by_name: dict[str, tuple[Drug, bool]] = {}  # key -> (drug, is_brand)
-        self._resolved: dict[str, DrugMatch] = {}
         for drug in catalog.drugs:
             for name in [drug.generic, *drug.misspellings]:
                 self._by_name[_key(name)] = (drug, False)
@@ -83,15 +81,6 @@ class DrugIndex:
     def resolve(self, written: str) -> DrugMatch:
         """Resolve 'abrocitinib (Xeljanz, Pfizer)': the name outside brackets wins, and a
         bracketed brand of another drug is reported as a conflict rather than silently chosen."""
-        # A cohort writes the same few hundred names again and again.
-        found = self._resolved.get(written)
-        if found is None:
-            found = self._resolve(written)
-            if len(self._resolved) < _RESOLVED_KEPT:
-                self._resolved[written] = found
-        return found
-
-    def _resolve(self, written: str) -> DrugMatch:
         main = _PARENS.sub(" ", written).strip()
         bracketed = [part.strip() for inner in _PARENS.findall(written)
                      for part in _SEPARATORS.split(inner) if part.strip()]

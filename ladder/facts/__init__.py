@@ -177,18 +177,21 @@ def _step_facts(book: Rulebook) -> list[tuple[str, Predicate, Fact]]:
 
 def _conditions(history: History, book: Rulebook) -> list[Fact]:
     """Comorbidities the pack's checks know, matched by name (contained words) or code prefix."""
-    out = []
-    for category, spec in book.conditions.items():
-        names = [n.lower() for n in spec.names]
-        for number, condition in enumerate(history.comorbidities, start=1):
-            written = f" {' '.join(condition.name.lower().split())} "
-            by_name = any(f" {name} " in written for name in names)
-            by_code = bool(condition.code) and any(
-                condition.code.upper().startswith(code.upper()) for code in spec.codes)
-            if by_name or by_code:
-                out.append({"id": f"condition-{category}-{number}", "type": "condition",
-                            "category": category, "name": condition.name})
-    return out
+    known = [(number, condition.name, _categories(book, condition.name, condition.code))
+             for number, condition in enumerate(history.comorbidities, start=1)]
+    return [{"id": f"condition-{category}-{number}", "type": "condition", "category": category,
+             "name": name}
+            for category in book.conditions for number, name, categories in known
+            if category in categories]
+
+
+@lru_cache(maxsize=4096)  # a cohort writes a few hundred comorbidities
+def _categories(book: Rulebook, name: str, code: str | None) -> tuple[str, ...]:
+    """The pack's condition categories a comorbidity falls in."""
+    written = f" {' '.join(name.lower().split())} "
+    return tuple(category for category, spec in book.conditions.items()
+                 if any(f" {known.lower()} " in written for known in spec.names)
+                 or (code and any(code.upper().startswith(prefix.upper()) for prefix in spec.codes)))
 
 
 def _screenings(history: History, book: Rulebook) -> list[Fact]:

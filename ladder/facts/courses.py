@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from .. import conditions
-from ..drugs import DrugIndex
+from ..drugs import Drug, DrugIndex
 from ..model import IRREGULAR, Course, History, interval_days
 from ..rulebook import Rulebook, Step
 
@@ -69,29 +69,46 @@ def continues(previous: Fact, course: Fact) -> bool:
 
 def _course_fact(course: Course, cid: str, now: int | None, index: DrugIndex) -> tuple[Fact, list[Fact]]:
     """The course as a flat fact; a field the record leaves unknown is absent (never None)."""
-    match = index.resolve(course.drug)
-    drug = match.drug
-    fact: Fact = {"id": cid, "type": "course", "written": course.drug,
-                  "recognised": "yes" if drug else "no",
-                  "drug": drug.generic if drug else course.drug,
-                  "class": drug.drug_class if drug else "unrecognised"}
-    _put(fact, atc=drug.atc if drug else None, dose=_number(course.dose), unit=course.unit,
-         stop_reason=course.stop_reason)
+    drug, head, conflict = _drug_fields(index, course.drug, course.dose, course.unit)
+    fact: Fact = {"id": cid, "type": "course", **head}
+    if course.stop_reason is not None:
+        fact["stop_reason"] = course.stop_reason
     fact["ongoing"] = "yes" if course.ongoing else "no"
-    _put(fact, start=course.start.isoformat() if course.start else None,
-         end=course.end.isoformat() if course.end else None)
+    if course.start:
+        fact["start"] = course.start.isoformat()
+    if course.end:
+        fact["end"] = course.end.isoformat()
     issues: list[Fact] = []
     if drug is None:
         issues.append(_issue("unrecognised_drug", fact, "drug",
                              f"'{course.drug}' is not in the drug catalog"))
-    if match.conflicting_brand:
-        brand, other = match.conflicting_brand
+    if conflict:
+        brand, other = conflict
         issues.append(_issue("brand_mismatch", fact, "drug",
                              f"'{course.drug}': {brand} is a brand of {other}, not {fact['drug']}"))
     fact.update(_schedule(course.frequency, course.dose, course.unit, course.dose_multiple,
                           drug.standard_daily_mg if drug else None))
     _timing(course, fact, now, issues)
     return fact, issues
+
+
+@lru_cache(maxsize=4096)  # a cohort writes a few hundred drug names and doses
+def _drug_fields(index: DrugIndex, written: str, dose: float | None,
+                 unit: str | None) -> tuple[Drug | None, Fact, tuple[str, str] | None]:
+    """The drug as the catalog knows it, the fields of a course fact that name it and its dose,
+    and a brand written beside it that belongs to another drug."""
+    match = index.resolve(written)
+    drug = match.drug
+    head: Fact = {"written": written, "recognised": "yes" if drug else "no",
+                  "drug": drug.generic if drug else written,
+                  "class": drug.drug_class if drug else "unrecognised"}
+    if drug and drug.atc is not None:
+        head["atc"] = drug.atc
+    if dose is not None:
+        head["dose"] = _number(dose)
+    if unit is not None:
+        head["unit"] = unit
+    return drug, head, match.conflicting_brand
 
 
 @lru_cache(maxsize=4096)  # a cohort writes a few hundred schedules
@@ -125,19 +142,15 @@ def _timing(course: Course, fact: Fact, now: int | None, issues: list[Fact]) -> 
     if backwards:
         issues.append(_issue("end_before_start", fact, "end",
                              f"ends {course.end} before it starts {course.start}"))
-    _put(fact, start_day=start, end_day=None if backwards else end)
+    if start is not None:
+        fact["start_day"] = start
+    if end is not None and not backwards:
+        fact["end_day"] = end
     if start is not None and end is not None:
         if not backwards:
             fact["days"] = end - start
     elif length is not None:
         fact["days"] = length
-
-
-def _put(fact: Fact, **values: Any) -> None:
-    """Add the values that are known, in order."""
-    for key, value in values.items():
-        if value is not None:
-            fact[key] = value
 
 
 @lru_cache(maxsize=16)

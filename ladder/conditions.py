@@ -181,6 +181,22 @@ def fields(condition: dict[str, Any]) -> set[str]:
     return found
 
 
+def plain_tests(condition: dict[str, Any]) -> list[tuple[str, list[Any]]]:
+    """The fields a condition tests against plain values (equal, one of), each with its values:
+    a fact whose value of such a field is another cannot match it."""
+    plain = []
+    for field, test in condition.items():
+        if field == "any":
+            continue
+        if isinstance(test, list):
+            plain.append((field, test))
+        elif isinstance(test, dict) and set(test) == {"in"}:
+            plain.append((field, test["in"]))
+        elif not isinstance(test, dict):
+            plain.append((field, [test]))
+    return plain
+
+
 # --- compilation to a Python predicate (three-valued), for hot paths
 
 

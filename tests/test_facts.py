@@ -6,6 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from ladder import facts
+from ladder.drugs import default_index
 from ladder.facts import derive
 from ladder.model import History
 
@@ -231,8 +233,19 @@ def test_a_score_after_the_next_treatment_began_is_not_the_last_ones_response():
 
 
 def test_a_course_of_unknown_dose_leaves_open_only_the_steps_it_could_reach():
-    steps = {f["code"]: f["reached"] for f in kinds(derive(history([{"drug": "cetirizine"}]), BOOK), "step")}
+    courses = kinds(derive(history([{"drug": "cetirizine"}]), BOOK), "course")
+    steps = {f["code"]: f["reached"] for f in facts._steps(BOOK, courses)}
     assert (steps["AH1"], steps["AH4"], steps["OMA"], steps["CSA"]) == ("yes", "unknown", "no", "no")
+
+
+def test_only_the_steps_and_drug_classes_a_check_asks_about_are_derived():
+    """The default pack asks of step facts only about AH4 (LAD004) and of drug classes only about
+    anti-IgE (LAD003) and systemic corticosteroids (STE002): other such facts could match no check."""
+    derived = derive(history([{"drug": "cetirizine", "dose": 10, "unit": "mg", "frequency": "daily"}]), BOOK)
+    assert [f["code"] for f in kinds(derived, "step")] == ["AH4"]
+    assert sorted(f["class"] for f in kinds(derived, "drug_class")) == ["anti_ige", "systemic_corticosteroid"]
+    every_class = facts._drug_classes(kinds(derived, "course"), default_index())
+    assert len(every_class) == len(default_index().catalog.classes)
 
 
 def test_only_ciclosporin_is_the_ciclosporin_step():

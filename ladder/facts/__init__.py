@@ -7,7 +7,9 @@ definition); this package only knows concepts: course, step, trial, escalation, 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from functools import lru_cache
+from .. import conditions
 from ..conditions import Predicate
 from ..drugs import DrugIndex, default_index
 from ..model import History
@@ -42,8 +44,10 @@ def derive(history: History, book: Rulebook, index: DrugIndex | None = None) -> 
     patient = _patient(history, courses)
     facts: list[Fact] = [
         patient, *courses, *trials, *_escalations(courses, trials),
-        *_steps(book, courses), *_conditions(history, book), *_screenings(history, book),
-        *_drug_classes(courses, index), control_fact(seen),
+        # Only the steps and drug classes some check asks about: another could match no check.
+        *_steps(book, courses, _asked_for(book, "step", "code")),
+        *_conditions(history, book), *_screenings(history, book),
+        *_drug_classes(courses, index, _asked_for(book, "drug_class", "class")), control_fact(seen),
         _refractory_fact(book, verdict), *issues, *_missing_values(courses),
         *({"id": f"dq-unmapped-{n}", "type": "dq", "issue": "unmapped", "detail": what}
           for n, what in enumerate(history.unmapped, start=1)),
@@ -147,14 +151,15 @@ def _escalations(courses: list[Fact], trials: list[Fact]) -> list[Fact]:
     return out
 
 
-def _steps(book: Rulebook, courses: list[Fact]) -> list[Fact]:
+def _steps(book: Rulebook, courses: list[Fact], codes: frozenset[str] | None = None) -> list[Fact]:
+    """A fact per step (of `codes`, or every step): reached yes, no, or unknown."""
     at_step: dict[str, list[Fact]] = {}
     for course in courses:
         if "step" in course:
             at_step.setdefault(course["step"], []).append(course)
     uncertain = [c for c in courses if c.get("step_certain") == "no"]
     out = []
-    for code, test, template in _step_facts(book):
+    for code, test, template in _step_facts(book, codes):
         found = at_step.get(code)
         # A course placed lower only because its dose or schedule is unknown might have reached
         # this step (an antihistamine of unknown dose might be up-dosed; never omalizumab).
@@ -168,11 +173,27 @@ def _steps(book: Rulebook, courses: list[Fact]) -> list[Fact]:
 
 
 @lru_cache(maxsize=16)
-def _step_facts(book: Rulebook) -> list[tuple[str, Predicate, Fact]]:
-    """Each step's code, its compiled match, and the fields of its fact that never change."""
+def _step_facts(book: Rulebook, codes: frozenset[str] | None) -> list[tuple[str, Predicate, Fact]]:
+    """Each step's (of `codes`, or all) code, compiled match, and the fields of its fact that never
+    change."""
     return [(step.code, test, {"id": f"step-{step.code}", "type": "step", "code": step.code,
                                "label": step.label, "rank": rank})
-            for rank, step, test in step_tests(book)]
+            for rank, step, test in step_tests(book) if codes is None or step.code in codes]
+
+
+@lru_cache(maxsize=64)
+def _asked_for(book: Rulebook, kind: str, field: str) -> frozenset[Any] | None:
+    """The values of `field` that the pack's checks ask of a `kind` fact, or None when some check
+    takes any value (most patients have no course of most drug classes, and the checks name two)."""
+    values: set[Any] = set()
+    for check in book.checks:
+        for _, pattern_kind, condition in check.patterns:
+            if pattern_kind == kind:
+                plain = dict(conditions.plain_tests(condition))
+                if field not in plain:
+                    return None
+                values.update(plain[field])
+    return frozenset(values)
 
 
 def _conditions(history: History, book: Rulebook) -> list[Fact]:
@@ -212,14 +233,15 @@ def _screenings(history: History, book: Rulebook) -> list[Fact]:
     return out
 
 
-def _drug_classes(courses: list[Fact], index: DrugIndex) -> list[Fact]:
-    """One fact per catalog class, present or not, so a check can ask for 'no omalizumab' without
-    a negation (durable_rules' none() depends on assertion order)."""
+def _drug_classes(courses: list[Fact], index: DrugIndex,
+                  classes: frozenset[str] | None = None) -> list[Fact]:
+    """One fact per catalog class (of `classes`, or every class), present or not, so a check can
+    ask for 'no omalizumab' without a negation (durable_rules' none() depends on assertion order)."""
     members: dict[str, list[Fact]] = {}
     for course in courses:
         members.setdefault(course["class"], []).append(course)
     out = []
-    for cls, absent in _class_facts(index):
+    for cls, absent in _class_facts(index, classes):
         found = members.get(cls)
         if not found:
             out.append(dict(absent))
@@ -234,12 +256,12 @@ def _drug_classes(courses: list[Fact], index: DrugIndex) -> list[Fact]:
     return out
 
 
-@lru_cache(maxsize=8)
-def _class_facts(index: DrugIndex) -> tuple[tuple[str, Fact], ...]:
-    """Each catalog class's fact when the record has no course of it (most classes, most patients)."""
+@lru_cache(maxsize=16)
+def _class_facts(index: DrugIndex, classes: frozenset[str] | None) -> tuple[tuple[str, Fact], ...]:
+    """Each catalog class's (of `classes`, or all) fact when the record has no course of it."""
     return tuple((cls, {"id": f"class-{cls}", "type": "drug_class", "class": cls, "label": label,
                         "courses": 0, "repeated": "no"})
-                 for cls, label in index.catalog.classes.items())
+                 for cls, label in index.catalog.classes.items() if classes is None or cls in classes)
 
 
 def _refractory_fact(book: Rulebook, verdict: refractory.Verdict) -> Fact:

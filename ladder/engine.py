@@ -58,12 +58,15 @@ def _and(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return parts[0] if len(parts) == 1 else {"$and": parts}
 
 
-def _keep_freed_memory() -> None:
-    """durable_rules allocates about 0.3 MB for each patient's state and frees it when the state
-    is deleted. By default glibc serves a block that size with mmap, or gives the top of its heap
-    back to the system on free, so every patient paid for fresh pages from the kernel: the C calls
-    ran 2-3 times slower than with the memory kept for reuse. Keep it (glibc only; a no-op
-    elsewhere). Memory stays flat: each patient reuses what the previous one freed."""
+def keep_freed_memory() -> None:
+    """Tune this process's allocator for auditing many patients in a row (call it in a process you
+    own, such as a cohort worker: it is process-wide, so the library never calls it for you).
+
+    durable_rules allocates about 0.3 MB for each patient's state and frees it when the state is
+    deleted. By default glibc serves a block that size with mmap, or gives the top of its heap back
+    to the system on free, so every patient paid for fresh pages from the kernel: the C calls ran
+    2-3 times slower than with the memory kept for reuse. Memory stays flat: each patient reuses
+    what the previous one freed. glibc only; elsewhere nothing happens."""
     try:
         libc = ctypes.CDLL(None)  # the running process: glibc itself on Linux
         libc.mallopt(_M_MMAP_THRESHOLD, 32 * 1024 * 1024)
@@ -79,7 +82,6 @@ class Engine:
     """A compiled rule pack. One per pack per process: durable_rules cannot replace a ruleset."""
 
     def __init__(self, book: Rulebook) -> None:
-        _keep_freed_memory()
         self.book = book
         self.ruleset = compile_rulebook(book)
         name = f"ladder-{book.pack.id}-{book.sha256[:12]}-{next(_names)}"

@@ -108,10 +108,9 @@ def finding_items(book: Rulebook, matches: list[Match]) -> list[dict[str, Any]]:
     checks = _checks(book)
     made = []
     for match in matches:
-        check, citation = checks[match.code]
-        made.append({"code": check.code, "name": check.name, "severity": check.severity,
-                     "message": render(check.message, match.facts),
-                     "citation": dict(citation), "evidence": match.facts})
+        head, template, citation = checks[match.code]
+        made.append({**head, "message": render(template, match.facts), "citation": dict(citation),
+                     "evidence": match.facts})
     made.sort(key=itemgetter("code"))
     ordered = []
     for _, same_code in groupby(made, key=itemgetter("code")):
@@ -123,9 +122,11 @@ def finding_items(book: Rulebook, matches: list[Match]) -> list[dict[str, Any]]:
 
 
 @lru_cache(maxsize=16)
-def _checks(book: Rulebook) -> dict[str, tuple[Check, dict[str, Any]]]:
-    """Each check by code, with its citation as JSON-ready data (built once per pack)."""
-    return {check.code: (check, _citation(check)) for check in book.checks}
+def _checks(book: Rulebook) -> dict[str, tuple[dict[str, str], str, dict[str, Any]]]:
+    """Each check by code: a finding's code, name and severity, its message template and its
+    citation as JSON-ready data (built once per pack)."""
+    return {check.code: ({"code": check.code, "name": check.name, "severity": check.severity},
+                         check.message, _citation(check)) for check in book.checks}
 
 
 def _citation(check: Check) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any, Iterable, Iterator
 import orjson
 
 from .audit import audit_record_item
+from .engine import keep_freed_memory
 from .readers import Record
 from .rulebook import Rulebook, parse_rules
 
@@ -35,6 +36,7 @@ def audit_partition(rows: Iterable[Any], column: str, pack_text: str, origin: st
                     id_column: str | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
     """Audit one partition's rows: ("verdict", {...}) per row and ("finding", {...}) per finding."""
     book = _book(pack_text, origin)
+    keep_freed_memory()  # a Spark Python worker runs partition after partition of patients
     for number, row in enumerate(rows):
         value = row[column]
         source = f"row {row[id_column]}" if id_column else f"partition row {number + 1}"

@@ -20,6 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Iterable, Iterator
 
 from .audit import audit_record_item
+from .engine import keep_freed_memory
 from .readers import Failed, Record, parse, patient_id
 from .rulebook import Rulebook
 from .summary import Tally
@@ -42,6 +43,7 @@ def audit_rendered(records: Iterable[Record | Failed], book: Rulebook, jobs: int
     """Audit records in `jobs` worker processes (0: in this process); yield each result as `render`
     makes it, in input order, and count every result into `tally`."""
     if jobs <= 0:
+        keep_freed_memory()
         for record in records:
             item = audit_record_item(record, book)
             tally.add(item)
@@ -58,6 +60,7 @@ def _init(book: Rulebook, render: Render) -> None:
     global _book, _render
     _book, _render = book, render
     faulthandler.disable()  # a crash here is the supervisor's to report, not a traceback to print
+    keep_freed_memory()
 
 
 def _audit_chunk(chunk: list[Record | Failed]) -> Done:

@@ -49,3 +49,23 @@ def test_validation_names_the_field(condition, message):
     ({"a": {"gt": {"ref": "x.y"}}}, {"a": 1}, None)])
 def test_compiled_predicates_agree_with_evaluate(condition, fact, expected):
     assert c.compile_python(condition)(fact) is expected
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+_numbers = st.integers(0, 6)
+_tests = st.one_of(_numbers, st.lists(_numbers, min_size=1, max_size=3),
+                   st.fixed_dictionaries({}, optional={op: _numbers for op in ("gt", "gte", "lt", "lte", "ne")})
+                   .filter(bool),
+                   st.builds(lambda v: {"in": v}, st.lists(_numbers, min_size=1, max_size=3)),
+                   st.builds(lambda v: {"present": v}, st.booleans()))
+_conditions = st.recursive(st.dictionaries(st.sampled_from("abc"), _tests, min_size=1, max_size=3),
+                           lambda inner: st.builds(lambda alts, rest: {"any": alts, **rest},
+                                                   st.lists(inner, min_size=1, max_size=3),
+                                                   st.dictionaries(st.sampled_from("abc"), _tests, max_size=2)),
+                           max_leaves=6)
+
+
+@given(condition=_conditions, fact=st.dictionaries(st.sampled_from("abc"), _numbers))
+def test_compiled_predicates_agree_with_evaluate_on_any_condition(condition, fact):
+    assert c.compile_python(condition)(fact) is c.evaluate(condition, fact)

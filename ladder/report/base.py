@@ -17,7 +17,7 @@ class Sink(Protocol):
     @staticmethod
     def render(item: Item) -> Any: ...
     def begin(self, ladder: str, rules: dict[str, str]) -> str: ...
-    def write(self, rendered: Any) -> str: ...
+    def write(self, rendered: Any) -> str | bytes: ...
     def end(self, tally: Tally) -> str: ...
 
 
@@ -27,7 +27,7 @@ class StreamSink:
     def begin(self, ladder: str, rules: dict[str, str]) -> str:
         return ""
 
-    def write(self, rendered: str) -> str:
+    def write(self, rendered: str | bytes) -> str | bytes:
         return rendered
 
     def end(self, tally: Tally) -> str:

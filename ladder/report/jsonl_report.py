@@ -11,5 +11,5 @@ from .base import StreamSink
 
 class JsonlSink(StreamSink):
     @staticmethod
-    def render(item: dict[str, Any]) -> str:
-        return orjson.dumps(item).decode() + "\n"
+    def render(item: dict[str, Any]) -> bytes:
+        return orjson.dumps(item, option=orjson.OPT_APPEND_NEWLINE)  # UTF-8, written as it is

@@ -1,4 +1,6 @@
-"""History -> facts: the temporal abstraction before the engine. Pure: no I/O, no clock, no globals.
+"""History -> facts: the temporal abstraction before the engine. Pure: no I/O, no clock; the only
+module state is caches of pure functions (per pack, per drug name, per schedule), which a cohort
+writes again and again.
 
 The rule pack supplies every clinical parameter (steps, trial windows, control bands, the refractory
 definition); this package only knows concepts: course, step, trial, escalation, control, screening.
@@ -7,10 +9,10 @@ definition); this package only knows concepts: course, step, trial, escalation, 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from functools import lru_cache
+from typing import Any
+
 from .. import conditions
-from ..conditions import Predicate
 from ..drugs import DrugIndex, default_index
 from ..model import History
 from ..rulebook import Rulebook, Step
@@ -120,6 +122,7 @@ def _trial(group: list[Fact], book: Rulebook) -> Fact | None:
 
 @lru_cache(maxsize=16)
 def _steps_by_code(book: Rulebook) -> dict[str, Step]:
+    """The pack's steps by code (looked up for every trial)."""
     return {step.code: step for step in book.steps}
 
 
@@ -160,12 +163,12 @@ def _steps(book: Rulebook, courses: list[Fact], codes: frozenset[str] | None = N
     uncertain = [c for c in courses if c.get("step_certain") == "no"]
     out = []
     for code, test, template in _step_facts(book, codes):
-        found = at_step.get(code)
+        found = at_step.get(code, [])
         # A course placed lower only because its dose or schedule is unknown might have reached
         # this step (an antihistamine of unknown dose might be up-dosed; never omalizumab).
         fact = {**template, "reached": "yes" if found else (
             "unknown" if any(test(c) is None for c in uncertain) else "no")}
-        first = min((c["start"] for c in found if "start" in c), default=None) if found else None
+        first = min((c["start"] for c in found if "start" in c), default=None)
         if first:
             fact["first_start"] = first
         out.append(fact)
@@ -173,7 +176,7 @@ def _steps(book: Rulebook, courses: list[Fact], codes: frozenset[str] | None = N
 
 
 @lru_cache(maxsize=16)
-def _step_facts(book: Rulebook, codes: frozenset[str] | None) -> list[tuple[str, Predicate, Fact]]:
+def _step_facts(book: Rulebook, codes: frozenset[str] | None) -> list[tuple[str, conditions.Predicate, Fact]]:
     """Each step's (of `codes`, or all) code, compiled match, and the fields of its fact that never
     change."""
     return [(step.code, test, {"id": f"step-{step.code}", "type": "step", "code": step.code,

@@ -164,3 +164,46 @@ def test_relevance_agrees_with_the_patterns_evaluated_one_by_one(book, data):
     except TypeError:  # a number compared with text: no derived fact mixes them
         assume(False)
     assert got == expected
+
+
+_ALLOCATE = """
+import ctypes, sys
+from ladder.engine import keep_freed_memory
+libc = ctypes.CDLL(None)
+class Mallinfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+libc.mallinfo2.restype = Mallinfo2
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+if sys.argv[1] == "tuned":
+    keep_freed_memory()
+mapped = libc.mallinfo2().hblkhd
+block = libc.malloc(640 * 1024)  # about one engine state
+mapped = libc.mallinfo2().hblkhd - mapped
+libc.free(block)
+print(mapped, libc.mallinfo2().fordblks)
+"""
+
+
+def test_cohort_runners_keep_the_memory_of_deleted_states_for_reuse():
+    """In a fresh process a block the size of an engine state gets its own mmap, handed back to the
+    kernel when freed; after keep_freed_memory() it comes from the heap and stays there, for the
+    next patient to reuse."""
+    import ctypes
+    import subprocess
+
+    if not hasattr(ctypes.CDLL(None), "mallinfo2"):
+        pytest.skip("not glibc")
+
+    def allocate(mode: str) -> tuple[int, int]:
+        out = subprocess.run([sys.executable, "-c", _ALLOCATE, mode], capture_output=True,
+                             text=True, check=True).stdout
+        mapped, kept = out.split()
+        return int(mapped), int(kept)
+
+    mapped, _ = allocate("default")
+    assert mapped >= 640 * 1024                    # the premise: glibc's default
+    mapped, kept = allocate("tuned")
+    assert mapped == 0 and kept >= 640 * 1024

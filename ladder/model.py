@@ -60,6 +60,7 @@ _UNIT_DAYS = {"h": 1 / 24, "d": 1, "w": 7, "m": 28}
 IRREGULAR = ("as needed", "intermittent")
 _DURATION = re.compile(rf"^(?:for )?{_NUMBER} ?(days?|d|weeks?|wks?|w|months?|mo|years?|yrs?|y)$")
 _DURATION_UNIT_DAYS = {"d": 1, "w": 7, "m": 365.25 / 12, "y": 365.25}
+_CALENDAR_DAYS = (dt.date.max - dt.date.min).days  # no course is longer: not a clinical limit
 
 
 @lru_cache(maxsize=4096)  # pure, and a cohort writes the same few schedules again and again
@@ -168,6 +169,8 @@ class Course(Record):
             raise ValueError("a dose needs its unit (mg, mg/kg/day or mg/kg)")
         if self.ongoing and self.end is not None:
             raise ValueError("a course cannot be ongoing and have an end date")
+        if (self.length_days or 0) > _CALENDAR_DAYS:
+            raise ValueError(f"a course of {self.length_days} days is longer than the calendar")
         return self
 
 

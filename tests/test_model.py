@@ -47,6 +47,12 @@ def test_a_duration_is_given_once():
         "courses.0: Value error, give duration or duration_days, not both"]
 
 
+@pytest.mark.parametrize("course", [{"duration_days": 10**23}, {"duration": "99999999999 years"}])
+def test_a_course_longer_than_the_calendar_is_an_error(course):
+    [message] = errors({"courses": [{"drug": "cetirizine", **course}]})
+    assert message.startswith("courses.0: Value error, a course of ") and "longer than the calendar" in message
+
+
 def test_unreadable_frequency_is_an_error_naming_the_field():
     assert errors({"courses": [{"drug": "cetirizine", "frequency": "sometimes"}]}) == [
         "courses.0.frequency: Value error, cannot read frequency 'sometimes': use e.g. 'daily', "

@@ -12,6 +12,7 @@ import yaml
 
 from . import __version__
 from .audit import audit_history, load_history
+from .engine import keep_freed_memory
 from .errors import InputError, LadderError
 from .facts import derive
 from .readers import Failed, read_paths
@@ -60,6 +61,8 @@ def audit(paths: tuple[Path, ...], rules: str | None, fmt: str, jobs: int, fail_
     sink, tally = SINKS[fmt](), Tally()
     click.echo(sink.begin(__version__, {"id": book.pack.id, "version": book.pack.version,
                                         "sha256": book.sha256}), nl=False)
+    if jobs == 0:
+        keep_freed_memory()  # the engine runs in this process, which is ours to tune
     outputs = audit_rendered(read_paths(paths), book, jobs, sink.render, tally)
     show = sys.stderr.isatty() if progress is None else progress
     for output in (with_progress(outputs, count_records(paths)) if show else outputs):

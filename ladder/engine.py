@@ -60,6 +60,9 @@ def _and(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return parts[0] if len(parts) == 1 else {"$and": parts}
 
 
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc malloc.h
+
+
 def keep_freed_memory() -> None:
     """Tune this process's allocator for auditing many patients in a row (call it in a process you
     own, such as a cohort worker: it is process-wide, so the library never calls it for you).
@@ -75,9 +78,6 @@ def keep_freed_memory() -> None:
         libc.mallopt(_M_TRIM_THRESHOLD, 128 * 1024 * 1024)
     except (OSError, AttributeError):
         pass
-
-
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc malloc.h
 
 
 class Engine:
@@ -145,19 +145,18 @@ class Relevance:
     facts (a drug class no check names, a trial verdict no check asks for) cost one lookup."""
 
     def __init__(self, patterns: Iterable[tuple[str, dict[str, Any]]]) -> None:
-        patterns = list(patterns)
         # The field a kind's patterns test against the most different values sorts its facts best
         # (`class` rather than `continues: "no"`).
+        plains = [(kind, condition, conditions.plain_tests(condition)) for kind, condition in patterns]
         spread: dict[tuple[str, str], set[Any]] = defaultdict(set)
-        for kind, condition in patterns:
-            for field, values in conditions.plain_tests(condition):
+        for kind, _, plain in plains:
+            for field, values in plain:
                 spread[kind, field].update(values)
         unkeyed: dict[str, list[Predicate]] = defaultdict(list)
         keyed: dict[str, dict[str, tuple[dict[Any, list[Predicate]], list[Predicate]]]] = \
             defaultdict(dict)
-        for kind, condition in patterns:
+        for kind, condition, plain in plains:
             test = conditions.compile_python(condition)
-            plain = conditions.plain_tests(condition)
             if not plain:
                 unkeyed[kind].append(test)
                 continue

@@ -43,7 +43,6 @@ def audit_rendered(records: Iterable[Record | Failed], book: Rulebook, jobs: int
     """Audit records in `jobs` worker processes (0: in this process); yield each result as `render`
     makes it, in input order, and count every result into `tally`."""
     if jobs <= 0:
-        keep_freed_memory()
         for record in records:
             item = audit_record_item(record, book)
             tally.add(item)

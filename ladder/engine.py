@@ -32,7 +32,7 @@ from .conditions import Predicate
 from .errors import EngineError
 from .rulebook import Rulebook
 
-END = {"id": "end", "type": "end"}
+END = {"id": "ladder:end", "type": "end"}
 _END_RULE = "__end"
 _OK, _NOT_HANDLED = 0, 1  # durable_rules result codes (rules.h: RULES_OK, ERR_EVENT_NOT_HANDLED)
 _names = itertools.count(1)
@@ -105,6 +105,11 @@ class Engine:
         """Assert one patient's facts, collect every check that fires, delete the state."""
         sid = str(next(self._sids))
         payload = [{**fact, "sid": sid} for fact in facts if self.relevant(fact)] + [{**END, "sid": sid}]
+        if len({fact["id"] for fact in payload}) != len(payload):
+            # durable_rules frees memory twice on a repeated fact id and kills the process: ids are
+            # ladder's own, so this is a bug of ours, reported for this patient instead of a crash.
+            raise EngineError("two derived facts share an id (a ladder bug; please report it)",
+                              patient=patient)
         with self._lock:
             return self._run(sid, payload, patient)
 

@@ -10,7 +10,7 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
     "course": ("id", "drug", "written", "class", "atc", "recognised", "step", "step_label",
                "step_rank", "step_certain", "dose", "unit", "daily_mg", "mg_per_kg_day", "multiple",
                "interval_days", "schedule", "start", "end", "start_day", "end_day", "days",
-               "ongoing", "stop_reason", "continues"),
+               "ongoing", "stop_reason", "continues", "source_id"),
     "trial": ("id", "course", "courses", "drug", "step", "step_label", "verdict", "days", "min_days", "dose",
               "min_dose_mg", "missing", "start", "end", "stop_reason"),
     "escalation": ("id", "from_course", "from_drug", "from_step", "from_verdict", "from_days",

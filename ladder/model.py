@@ -240,6 +240,17 @@ class History(Record):
                                 "(e.g. a FHIR resource with an unknown code); reported, never dropped.")
     notes: str | None = None
 
+    @field_validator("courses")
+    @classmethod
+    def _course_ids_unique(cls, courses: list[Course]) -> list[Course]:
+        """A record's course ids name its courses; two courses with one id make it ambiguous."""
+        first: dict[str, int] = {}
+        for number, course in enumerate(courses):
+            if course.id is not None and first.setdefault(course.id, number) != number:
+                raise ValueError(f"courses {first[course.id]} and {number} share the id "
+                                 f"{course.id!r}; a course id names one course")
+        return courses
+
     @field_validator("comorbidities", mode="before")
     @classmethod
     def _conditions_from_names(cls, value: object) -> object:

@@ -127,3 +127,39 @@ def test_with_a_client_key_calls_need_a_valid_signed_jwt(signed):
     assert call(token(key, endpoint, exp=int(time.time()) - 10)) == 401  # expired
     assert call(token(key, endpoint, iss="https://evil.example")) == 401
     assert call(token(ec.generate_private_key(ec.SECP384R1()), endpoint)) == 401  # not the client's key
+
+
+def test_a_draft_sharing_an_id_with_a_prefetched_statement_does_not_kill_the_service(tmp_path):
+    # It once killed the service process ("double free or corruption"): the order's id reached the
+    # engine as a fact id. The server runs in its own process here, so a crash fails this test.
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "ladder.cli", "serve", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                httpx.get(f"{base}/cds-services", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        prefetch = seed_prefetch(1)
+        statement = next(e["resource"] for e in prefetch["statements"]["entry"]
+                         if "abrocitinib" in str(e["resource"]["medicationCodeableConcept"]))
+        body = hook_call("order-select", "seed-1", prefetch,
+                         draftOrders=draft("abrocitinib", 100, rid=statement["id"]))
+        first = post(base, "ladder-order-select", body)
+        assert first.status_code == 200
+        normal = post(base, "ladder-patient-view", hook_call("patient-view", "seed-1", seed_prefetch(1)))
+        assert normal.status_code == 200 and normal.json()["cards"]
+        assert server.poll() is None
+    finally:
+        server.terminate()
+        server.wait(10)

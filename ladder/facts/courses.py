@@ -34,7 +34,11 @@ def course_facts(history: History, book: Rulebook, index: DrugIndex) -> tuple[li
     courses: list[Fact] = []
     issues: list[Fact] = []
     for number, course in enumerate(history.courses, start=1):
-        fact, found = _course_fact(course, course.id or f"course-{number}", now, index)
+        # The engine's fact ids are ladder's own (durable_rules crashes the process on a duplicate
+        # or reserved id); the record's own id travels as data.
+        fact, found = _course_fact(course, f"course-{number}", now, index)
+        if course.id is not None:
+            fact["source_id"] = course.id
         _assign_step(fact, book)
         earlier = next((c for c in reversed(courses) if c["drug"] == fact["drug"]), None)
         fact["continues"] = "yes" if earlier and continues(earlier, fact) else "no"

@@ -180,11 +180,11 @@ def respond(book: Rulebook, rules: dict[str, str], hook: str, body: HookRequest,
     except ValueError as error:
         raise BadRequest(str(error)) from None
     rows = data.pop("_rows", {})
-    draft_ids = set()
-    for index, course in enumerate(data.get("courses", [])):
-        if rows.get(f"courses.{index}", "").split("/")[-1] in {d["id"] for d in drafts}:
-            course["id"] = f"draft-{rows[f'courses.{index}'].split('/')[-1]}"
-            draft_ids.add(course["id"])
+    # Findings about a draft order name its course by ladder's own fact id (course-N); the order's
+    # FHIR id is data, never an engine id (a draft sharing an id with a prefetched resource is fine).
+    draft_refs = {f"MedicationRequest/{d['id']}" for d in drafts}
+    draft_ids = {f"course-{index + 1}" for index in range(len(data.get("courses", [])))
+                 if rows.get(f"courses.{index}") in draft_refs}
     try:
         history = History.model_validate(data)
         item = audit_item(history, book, "cds-hooks")
@@ -216,6 +216,9 @@ def _bundle(patient: str, prefetch: dict[str, Any], drafts: list[dict[str, Any]]
     return {"resourceType": "Bundle", "id": patient, "type": "collection", "entry": entries}
 
 
+_DRAFT = "ladder-draft-order-"
+
+
 def _draft_orders(context: dict[str, Any]) -> list[dict[str, Any]]:
     """Draft MedicationRequests as courses that start now (or when the order says)."""
     orders = context.get("draftOrders")
@@ -225,7 +228,8 @@ def _draft_orders(context: dict[str, Any]) -> list[dict[str, Any]]:
     for number, entry in enumerate(orders.get("entry") or [], start=1):
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if isinstance(resource, dict) and resource.get("resourceType") == "MedicationRequest":
-            draft = {**resource, "id": str(resource.get("id") or f"order-{number}"), "status": "active"}
+            # A draft's own id may repeat a prefetched resource's: ladder names it by position.
+            draft = {**resource, "id": f"{_DRAFT}{number}", "status": "active"}
             draft.setdefault("authoredOn", dt.date.today().isoformat())
             drafts.append(draft)
     return drafts

@@ -13,7 +13,7 @@ from .errors import InputError, LadderError
 from .facts import derive
 from .findings import AuditError, AuditReport, PatientResult, RulesUsed, finding_items
 from .model import History
-from .readers import Failed, Record, parse, patient_id, read_paths
+from .readers import Failed, Record, parse, patient_id, printable, read_paths
 from .rulebook import Rulebook, load_rules
 
 _engines: dict[str, Engine] = {}
@@ -81,9 +81,12 @@ def audit_record_item(record: Record | Failed, book: Rulebook) -> dict[str, Any]
         return _error(record.source, record.patient, record.message)
     try:
         history = load_history(record)
-        return audit_item(history, book, record.source)
+        return audit_item(history, book, printable(record.source))
     except LadderError as error:
         return _error(record.source, error.patient, error.message)
+    except Exception as error:  # noqa: BLE001  one record's failure, of any kind, is its own error record
+        return _error(record.source, None, f"ladder could not audit this record "
+                                           f"({type(error).__name__}: {error}); please report it")
 
 
 def audit_record(record: Record | Failed, book: Rulebook) -> PatientResult | AuditError:
@@ -94,7 +97,8 @@ def audit_record(record: Record | Failed, book: Rulebook) -> PatientResult | Aud
 
 
 def _error(source: str, patient: str | None, message: str) -> dict[str, Any]:
-    return {"error": {"source": source, "patient": patient, "message": message}}
+    return {"error": {"source": printable(source), "patient": patient and printable(patient),
+                      "message": printable(message)}}
 
 
 def _located(error: ValidationError, rows: dict[str, str]) -> list[str]:

@@ -61,6 +61,9 @@ IRREGULAR = ("as needed", "intermittent")
 _DURATION = re.compile(rf"^(?:for )?{_NUMBER} ?(days?|d|weeks?|wks?|w|months?|mo|years?|yrs?|y)$")
 _DURATION_UNIT_DAYS = {"d": 1, "w": 7, "m": 365.25 / 12, "y": 365.25}
 _CALENDAR_DAYS = (dt.date.max - dt.date.min).days  # no course is longer: not a clinical limit
+# The largest number a record may hold: integers are exact up to 2**53 in JSON and in the engine's
+# 64-bit arithmetic with room for what is derived from it (a technical bound, not a clinical one).
+LARGEST = float(2 ** 53)
 
 
 @lru_cache(maxsize=4096)  # pure, and a cohort writes the same few schedules again and again
@@ -79,7 +82,11 @@ def interval_days(frequency: str) -> float | None:
     if match and (text.startswith("every") or any(match.groups()[:3])):  # "q w" alone is no schedule
         number = next((n for n in match.groups()[:3] if n), "1")
         unit = "m" if match.group(4).startswith("mo") else match.group(4)[0]
-        return float(_WORDS.get(number, number)) * _UNIT_DAYS[unit]
+        days = float(_WORDS.get(number, number)) * _UNIT_DAYS[unit]
+        if not 0 < days <= _CALENDAR_DAYS:
+            raise ValueError(f"cannot read frequency {frequency!r}: an interval of zero, or one longer "
+                             "than the calendar, is no schedule")
+        return days
     raise ValueError(
         f"cannot read frequency {frequency!r}: use e.g. 'daily', 'twice daily', 'every other day', "
         "'every 2 weeks', 'every 4 weeks', 'as needed' or 'intermittent'")
@@ -127,11 +134,11 @@ class Course(Record):
 
     id: str | None = None
     drug: str = Field(min_length=1, description="The drug as written in the record.")
-    dose: float | None = Field(default=None, gt=0)
+    dose: float | None = Field(default=None, gt=0, le=LARGEST)
     unit: DoseUnit | None = None
     frequency: str | None = None
     dose_multiple: float | None = Field(
-        default=None, gt=0,
+        default=None, gt=0, le=LARGEST,
         description="Multiple of the standard dose when the record states it instead of an amount.")
     start: dt.date | None = None
     end: dt.date | None = None

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from .audit import audit_record_item
 from .engine import keep_freed_memory
-from .readers import Failed, Record, parse, patient_id
+from .readers import Failed, Record, parse, patient_id, printable
 from .rulebook import Rulebook
 from .summary import Tally
 
@@ -148,9 +148,9 @@ class _Supervisor:
 def _crashed(record: Record | Failed) -> Item:
     try:
         data = parse(record) if isinstance(record, Record) else None
-    except ValueError:
+    except Exception:  # noqa: BLE001  the record is already known to be bad
         data = None
     pid = patient_id(data) if isinstance(data, dict) else getattr(data, "id", None)
-    return {"error": {"source": record.source, "patient": pid,
+    return {"error": {"source": printable(record.source), "patient": pid,
                       "message": "the rules engine crashed its worker process on this patient "
                                  "(isolated after a retry)"}}

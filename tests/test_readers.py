@@ -97,3 +97,109 @@ def test_a_jsonl_line_reads_as_its_mapping_does(tmp_path):
     from_bytes = load_history(read_one(write(tmp_path, "c.jsonl", line + b"\n")))
     from_mapping = load_history(Record("x", orjson.loads(line)))
     assert from_bytes == from_mapping
+
+
+# Reproducers from the attack on bad input (issue 11 section 3): each raised a traceback before.
+
+@pytest.mark.parametrize("start, message", [
+    ("2023-13-01", "courses.0.start: Input should be a valid date"),
+    ("2023-02-30", "courses.0.start: Input should be a valid date"),
+    ("0000-01-01", "courses.0.start: Input should be a valid date"),
+])
+def test_an_unquoted_yaml_date_that_is_no_date_names_the_field(tmp_path, book, start, message):
+    from ladder.audit import audit_record
+    path = write(tmp_path, "p.yaml", f"id: a\ncourses:\n  - {{drug: cetirizine, start: {start}}}\n")
+    error = audit_record(read_one(path), book)
+    assert error.patient == "a" and error.message.startswith(message)
+
+
+def test_unquoted_yaml_dates_still_read_as_dates(tmp_path):
+    from ladder.audit import load_history
+    history = load_history(read_one(write(tmp_path, "p.yaml", "id: a\ncourses:\n  - {drug: cetirizine, start: 2023-01-05}\n")))
+    assert str(history.courses[0].start) == "2023-01-05"
+
+
+@pytest.mark.parametrize("name, content", [
+    ("p.yaml", 'id: "\\ud800"\n'),
+    ("c.jsonl", '{"id": "\\ud800"}\n'),
+    ("p.json", '{"id": "\\ud800"}'),
+])
+def test_a_lone_surrogate_is_an_error_every_output_can_write(tmp_path, book, name, content):
+    import json
+
+    from ladder.audit import audit_record_item
+    item = audit_record_item(read_one(write(tmp_path, name, content)), book)
+    assert "error" in item
+    json.dumps(item, ensure_ascii=False).encode("utf-8")  # raised UnicodeEncodeError before
+
+
+@pytest.mark.parametrize("course, message", [
+    ('{"drug": "omalizumab", "dose": 300, "unit": "mg", "frequency": "every 1000000000000000000000000000000 weeks"}',
+     "courses.0.frequency"),
+    ('{"drug": "omalizumab", "dose": 300, "unit": "mg", "frequency": "every 0 weeks"}', "courses.0.frequency"),
+    ('{"drug": "omalizumab", "dose": 1e308, "unit": "mg", "frequency": "daily", "start": "2020-01-01", "end": "2020-03-01"}',
+     "courses.0.dose"),
+    ('{"drug": "cetirizine", "dose_multiple": 1e300}', "courses.0.dose_multiple"),
+])
+def test_absurd_numbers_are_errors_naming_the_field(tmp_path, book, course, message):
+    from ladder.audit import audit_record
+    error = audit_record(read_one(write(tmp_path, "c.jsonl", f'{{"id": "d", "courses": [{course}]}}\n')), book)
+    assert error.patient == "d" and error.message.startswith(message)
+
+
+@pytest.mark.parametrize("name, content", [
+    ("deep.yaml", "id: x\ncourses: " + "[" * 5000 + "]" * 5000 + "\n"),
+    ("deep.json", '{"id": "x", "courses": ' + "[" * 5000 + "]" * 5000 + "}"),
+    ("bundle.json", '{"resourceType": "Bundle", "type": "collection", "entry": ['
+     + '{"resource": {"resourceType": "Bundle", "type": "collection", "entry": [' * 2000 + "]}}" * 2000 + "]}"),
+])
+def test_deep_nesting_is_an_error_naming_the_file(tmp_path, book, name, content):
+    from ladder.audit import audit_record
+    error = audit_record(read_one(write(tmp_path, name, content)), book)
+    assert error.source.endswith(name) and "nested too deeply" in error.message
+
+
+@pytest.mark.parametrize("resource, message", [
+    ({"resourceType": "Foo", "id": "p"}, "entry.0.resource: 'Foo' is not an R4 resource type"),
+    ({"resourceType": 5}, "entry.0.resource: 5 is not an R4 resource type"),
+    ({"resourceType": "Patient", "id": "p", "contained": [{"resourceType": "X"}]},
+     "entry.0.resource.contained.0: 'X' is not an R4 resource type"),
+    ({"resourceType": "Patient", "id": "p", "name": [{"given": 5}]}, "entry.0.resource.name.0.given"),
+])
+def test_a_bundle_with_a_wrong_resource_type_is_an_error_naming_it(tmp_path, book, resource, message):
+    import json
+
+    from ladder.audit import audit_record
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": resource}]}
+    error = audit_record(read_one(write(tmp_path, "b.json", json.dumps(bundle))), book)
+    assert message in error.message
+
+
+def test_a_csv_cell_over_the_field_limit_fails_its_row_only(tmp_path, book):
+    """One cell over the csv module's 131,072-character limit ended the whole export before."""
+    from ladder.audit import audit_record
+    big = "x" * 140_000
+    write(tmp_path, "patients.csv", "patient_id,notes\n" + "".join(
+        f"p{i},{big if i == 3 else ''}\n" for i in range(10)))
+    write(tmp_path, "courses.csv", "patient_id,drug,dose,unit,frequency,notes\n" + "".join(
+        f"p{i},cetirizine,10,mg,daily,{big if i == 6 else ''}\n" for i in range(10)) + "\n")
+    results = [audit_record(r, book) for r in read_paths([tmp_path])]
+    assert len(results) == 10
+    failed = {r.patient: r.message for r in results if not hasattr(r, "findings")}
+    assert set(failed) == {"p3", "p6"}
+    assert failed["p3"].startswith("row 5 cannot be read: field larger than field limit")
+    assert failed["p6"].startswith("courses.csv row 8 cannot be read")
+
+
+def test_any_failure_of_one_record_is_its_error_record(book, monkeypatch):
+    """Whatever goes wrong inside one record's audit (here an unexpected OverflowError) is that
+    record's error, never an exception that ends a cohort."""
+    import importlib
+    audit = importlib.import_module("ladder.audit")
+
+    def boom(*args, **kwargs):
+        raise OverflowError("date value out of range")
+    monkeypatch.setattr(audit, "audit_item", boom)
+    item = audit.audit_record_item(Record("x.yaml", {"id": "x"}), book)
+    assert item["error"]["source"] == "x.yaml"
+    assert "OverflowError: date value out of range" in item["error"]["message"]

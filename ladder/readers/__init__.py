@@ -75,4 +75,14 @@ def parse(record: Record) -> dict[str, Any] | History:
 def patient_id(data: Any) -> str | None:
     """The patient id of a raw record, when it has a usable one (for error records)."""
     value = data.get("id") if isinstance(data, dict) else None
-    return value if isinstance(value, str) else None
+    return printable(value) if isinstance(value, str) else None
+
+
+def printable(text: str) -> str:
+    """Text every output can write: a lone surrogate (a YAML escape, a file name of invalid
+    UTF-8) is written as its escape instead of failing the whole report."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -55,24 +55,65 @@ def read(folder: Path) -> Iterator["Record | Failed"]:
 
 def _load(db: sqlite3.Connection, path: Path, table: str, columns: tuple[str, ...]) -> str | None:
     with path.open(encoding="utf-8", newline="") as handle:
-        rows = csv.reader(handle)
-        header = next(rows, None) or []
+        rows = _rows(handle)
+        header = next(rows, (0, [], None))[1] or []
         unknown = [c for c in header if c not in columns]
         if unknown or "patient_id" not in header:
             return (f"unknown columns {', '.join(unknown)}; " if unknown else "no patient_id column; ") + \
                    f"{table}.csv takes {', '.join(columns)}"
-        db.execute(f"CREATE TABLE {table} (patient_id TEXT, row INTEGER, cells TEXT)")
+        db.execute(f"CREATE TABLE {table} (patient_id TEXT, row INTEGER, cells TEXT, problem TEXT)")
         db.execute(f"CREATE INDEX {table}_patient ON {table} (patient_id)")
         key = header.index("patient_id")
         batch = []
-        for number, cells in enumerate(rows, start=2):
+        for number, cells, problem in rows:
             batch.append((cells[key] if key < len(cells) else "", number,
-                          "\x1f".join([*header, "\x1e", *cells])))
+                          "\x1f".join([*header, "\x1e", *cells]), problem))
             if len(batch) >= 5000:
-                db.executemany(f"INSERT INTO {table} VALUES (?, ?, ?)", batch)
+                db.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?)", batch)
                 batch.clear()
-        db.executemany(f"INSERT INTO {table} VALUES (?, ?, ?)", batch)
+        db.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?)", batch)
     return None
+
+
+class _Lines:
+    """The file's lines, remembering the last one read: when the csv module refuses a row, what
+    can be read of that line still names its patient."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle, self.last = handle, ""
+
+    def __iter__(self) -> "_Lines":
+        return self
+
+    def __next__(self) -> str:
+        self.last = next(self.handle)
+        return self.last
+
+
+def _rows(handle: Any) -> Iterator[tuple[int, list[str], str | None]]:
+    """(row number, cells, problem) for each row; a row the csv module refuses (a cell longer than
+    its field limit, a stray NUL) is that row's problem, and reading goes on with the next line."""
+    lines = _Lines(handle)
+    reader = csv.reader(lines)
+    number = 0
+    while True:
+        number += 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            prefix = lines.last[:4096].split("\n")[0]  # the start of the line, for the row's ids
+            try:
+                cells = next(csv.reader([prefix]), [])
+            except csv.Error:
+                cells = []
+            yield number, cells[:-1], f"row {number} cannot be read: {error}"
+            continue
+        if not cells:  # a blank line is no row
+            number -= 1
+            continue
+        yield number, cells, None
 
 
 def _patients(db: sqlite3.Connection, folder: Path) -> Iterator["Record | Failed"]:
@@ -82,28 +123,38 @@ def _patients(db: sqlite3.Connection, folder: Path) -> Iterator["Record | Failed
     tables = [t for t in CHILD_TABLES if (folder / f"{t}.csv").is_file()]
     seen: set[str] = set()
     with path.open(encoding="utf-8", newline="") as handle:
-        rows = csv.DictReader(handle)
-        unknown = [c for c in rows.fieldnames or [] if c not in PATIENT_COLUMNS]
-        if unknown or "patient_id" not in (rows.fieldnames or []):
+        rows = _rows(handle)
+        header = next(rows, (0, [], None))[1] or []
+        unknown = [c for c in header if c not in PATIENT_COLUMNS]
+        if unknown or "patient_id" not in header:
             yield Failed(str(path), None, f"unknown columns {', '.join(unknown) or '(none)'} or no "
                                           f"patient_id; patients.csv takes {', '.join(PATIENT_COLUMNS)}")
             return
-        for number, row in enumerate(rows, start=2):
+        key = header.index("patient_id")
+        for number, cells, problem in rows:
             source = f"{path}:{number}"
-            pid = (row.get("patient_id") or "").strip()
-            if None in row:
-                yield Failed(source, pid or None, "more cells than columns")
+            pid = (cells[key] if key < len(cells) else "").strip()
+            if problem or len(cells) > len(header):
+                yield Failed(source, pid or None, problem or "more cells than columns")
+                seen.add(pid)
                 continue
             if not pid or pid in seen:
                 yield Failed(source, pid or None, "patient_id is empty" if not pid
                              else f"patient_id {pid} appears twice in patients.csv")
                 continue
             seen.add(pid)
-            history = _history(row, pid)
+            history = _history(dict(zip(header, cells, strict=False)), pid)
+            problems = []
             for table in tables:
-                for child_row, cells in db.execute(
-                        f"SELECT row, cells FROM {table} WHERE patient_id = ? ORDER BY row", (pid,)):
-                    _add_child(history, table, _cells(cells), child_row)
+                for child_row, packed, child_problem in db.execute(
+                        f"SELECT row, cells, problem FROM {table} WHERE patient_id = ? ORDER BY row", (pid,)):
+                    if child_problem:
+                        problems.append(f"{table}.csv {child_problem}")
+                    else:
+                        _add_child(history, table, _cells(packed), child_row)
+            if problems:  # the patient's record is incomplete: judged on part of it, a verdict misleads
+                yield Failed(source, pid, "; ".join(problems))
+                continue
             yield Record(source, history)
     for table in tables:
         orphans = db.execute(f"SELECT patient_id, group_concat(row) FROM {table} GROUP BY patient_id")

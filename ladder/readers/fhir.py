@@ -46,14 +46,44 @@ def history_from_bundle(data: dict[str, Any]) -> dict[str, Any]:
     Raises ValueError naming the resource and field when the Bundle is not valid FHIR."""
     from fhir.resources.R4B.bundle import Bundle
 
+    wrong = _wrong_resource_type(data)
+    if wrong:
+        raise ValueError(f"not a valid FHIR R4 Bundle: {wrong}")
     try:
         bundle = Bundle.model_validate(data)
     except ValidationError as error:
         first = error.errors(include_url=False, include_input=False)[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ValueError(f"not a valid FHIR R4 Bundle: {where}: {first['msg']}") from None
+    except (TypeError, KeyError, AttributeError) as error:  # fhir.resources' own validators, on odd shapes
+        raise ValueError(f"not a valid FHIR R4 Bundle: {type(error).__name__}: {error}") from None
     resources = [entry.resource for entry in bundle.entry or [] if entry.resource is not None]
     return _Mapper(bundle, resources).history()
+
+
+def _wrong_resource_type(data: Any) -> str | None:
+    """Where a resourceType is not an R4 type (fhir.resources' validators raise KeyError or TypeError
+    for it instead of a validation error), walked without recursion."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        where, node = stack.pop()
+        if isinstance(node, dict):
+            if "resourceType" in node:
+                kind = node["resourceType"]
+                try:
+                    get_fhir_model_class(kind) if isinstance(kind, str) else None
+                except (ValueError, KeyError):
+                    kind = None
+                if not isinstance(kind, str):
+                    return f"{where or 'resourceType'}: {node['resourceType']!r} is not an R4 resource type"
+            stack.extend((f"{where}.{key}".lstrip("."), value) for key, value in node.items()
+                         if isinstance(value, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((f"{where}.{index}", value) for index, value in enumerate(node)
+                         if isinstance(value, (dict, list)))
+    return None
 
 
 class _Mapper:

@@ -79,14 +79,16 @@ def audit_record_item(record: Record | Failed, book: Rulebook) -> dict[str, Any]
     """One input record -> exactly one result, or one {"error": {...}}: never an exception."""
     if isinstance(record, Failed):
         return _error(record.source, record.patient, record.message)
+    history: History | None = None
     try:
         history = load_history(record)
         return audit_item(history, book, printable(record.source))
     except LadderError as error:
         return _error(record.source, error.patient, error.message)
     except Exception as error:  # noqa: BLE001  one record's failure, of any kind, is its own error record
-        return _error(record.source, None, f"ladder could not audit this record "
-                                           f"({type(error).__name__}: {error}); please report it")
+        patient = history.id if history is not None else patient_id(record.data)
+        return _error(record.source, patient, f"ladder could not audit this record "
+                                              f"({type(error).__name__}: {error}); please report it")
 
 
 def audit_record(record: Record | Failed, book: Rulebook) -> PatientResult | AuditError:

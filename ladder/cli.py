@@ -129,7 +129,7 @@ def synth(size: int, seed: int) -> None:
 @click.option("--jwks", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="JWKS file of the CDS client's keys (selected by the token's kid).")
 @click.option("--issuer", "issuers", multiple=True, help="Accepted token issuer (repeatable).")
-@click.option("--public-url", help="The service's URL as clients call it (the JWT audience), if behind a proxy.")
+@click.option("--public-url", help="The service's URL as clients call it: the JWT audience (required with --public-key/--jwks).")
 @click.option("--max-body", type=int, default=2_000_000, show_default=True, help="Largest request body, bytes.")
 def serve(host: str, port: int, rules: str | None, public_key: Path | None, jwks: Path | None,
           issuers: tuple[str, ...], public_url: str | None, max_body: int) -> None:
@@ -140,6 +140,9 @@ def serve(host: str, port: int, rules: str | None, public_key: Path | None, jwks
     from .service.auth import TokenVerifier
 
     verifier = TokenVerifier.from_files(public_key, jwks, list(issuers) or None) if (public_key or jwks) else None
+    if verifier is not None and not public_url:
+        raise click.UsageError("--public-url is required with --public-key/--jwks: it is the audience "
+                               "client tokens must name (never taken from the request's headers)")
     app = create_app(_load(rules), verifier, max_body=max_body, public_url=public_url)
     uvicorn.run(app, host=host, port=port, log_level="info")
 

@@ -1,10 +1,11 @@
 """Cohort audits in supervised worker processes: a crash costs a retry, never the audit.
 
 durable_rules can kill its process (segfault, abort) on input it dislikes. Records go to N worker
-processes in chunks; results come back in input order. When a worker dies, the pool is rebuilt and
-every unfinished chunk is re-run once; a chunk that kills a worker again is re-run one record at a
-time, and the record that still kills it becomes an error record naming it. Every input record
-yields exactly one result or one error.
+processes (ladder.pool: own pipes, watched for death and time) in chunks; results come back in
+input order. When a worker dies or overruns, another takes its place and its chunk is re-run once;
+a chunk that kills a worker again is re-run one record at a time, and the record that still kills
+one becomes an error record naming it. Every input record yields exactly one result or one error,
+and no worker's failure, of any kind, ever reaches the caller.
 
 Each result is rendered (and counted into a Tally) in the worker that audited it: only the rendered
 output and the chunk's counts cross the process boundary, which costs far less than pickling the
@@ -15,12 +16,12 @@ from __future__ import annotations
 
 import faulthandler
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
 from .audit import audit_record_item
 from .engine import keep_freed_memory
+from .pool import Died, Worker, collect
 from .readers import Failed, Record, parse, patient_id, printable
 from .rulebook import Rulebook
 from .summary import Tally
@@ -29,6 +30,7 @@ Item = dict[str, Any]  # a result as JSON-ready data: a patient, or {"error": {.
 Render = Callable[[Item], Any]  # a module-level function, so that it can be sent to the workers
 Done = tuple[list[Any], Tally]  # a chunk's rendered results, in order, and their counts
 CHUNK = 200
+TIMEOUT = 600.0  # seconds a chunk may take (about 0.2 s is usual): past it the worker is stopped
 _book: Rulebook | None = None
 _render: Render | None = None
 
@@ -67,8 +69,15 @@ def _audit_chunk(chunk: list[Record | Failed]) -> Done:
     outputs, tally = [], Tally()
     for record in chunk:
         item = audit_record_item(record, _book)
+        try:
+            output = _render(item)
+        except Exception as error:  # noqa: BLE001  one result that cannot be written is its error
+            item = {"error": {"source": printable(record.source), "patient": None,
+                              "message": f"ladder could not write this result ({type(error).__name__}: "
+                                         f"{error}); please report it"}}
+            output = _render(item)
         tally.add(item)
-        outputs.append(_render(item))
+        outputs.append(output)
     return outputs, tally
 
 
@@ -83,74 +92,108 @@ def _chunks(records: Iterable[Record | Failed], size: int) -> Iterator[list[Reco
         yield chunk
 
 
+@dataclass
+class _Task:
+    seq: int  # which chunk
+    start: int  # where in it these records begin
+    records: list[Record | Failed]
+    tries: int = 0
+
+
+@dataclass
+class _Slot:
+    outputs: list[Any]
+    missing: int
+
+
 class _Supervisor:
+    """Chunks go to idle workers; answers are put back in input order. A chunk whose worker dies is
+    re-run once; a chunk that kills a worker again is re-run one record at a time, and a record that
+    still kills one becomes an error record naming it. No worker's failure ever reaches the caller."""
+
     def __init__(self, book: Rulebook, jobs: int, render: Render, tally: Tally) -> None:
         self.book, self.jobs, self.render, self.tally = book, jobs, render, tally
-        self.pool = self._pool()
+        self.workers: list[Worker] = []
         self.crashes = 0
 
-    def _pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.jobs, initializer=_init,
-                                   initargs=(self.book, self.render))
-
-    def _outputs(self, done: Done) -> list[Any]:
-        outputs, tally = done
-        self.tally.merge(tally)
-        return outputs
-
-    def _rebuild(self) -> None:
-        self.crashes += 1
-        self.pool.shutdown(wait=True, cancel_futures=True)
-        self.pool = self._pool()
+    def _start(self) -> Worker:
+        siblings = [c for w in self.workers for c in (w.tasks, w.results)]
+        worker = Worker(_audit_chunk, _init, (self.book, self.render), siblings)
+        self.workers.append(worker)
+        return worker
 
     def run(self, records: Iterable[Record | Failed]) -> Iterator[Any]:
-        in_flight: deque[tuple[list[Record | Failed], Future[Done]]] = deque()
+        chunks = enumerate(_chunks(records, CHUNK))
+        slots: dict[int, _Slot] = {}
+        pending: deque[_Task] = deque()
+        idle = [self._start() for _ in range(self.jobs)]
+        busy: list[Worker] = []
+        done, exhausted = 0, False
         try:
-            for chunk in _chunks(records, CHUNK):
-                in_flight.append((chunk, self.pool.submit(_audit_chunk, chunk)))
-                while len(in_flight) > self.jobs * 3:
-                    yield from self._finish(in_flight)
-            while in_flight:
-                yield from self._finish(in_flight)
+            while True:
+                while not exhausted and not pending and len(slots) < self.jobs * 3:
+                    seq, chunk = next(chunks, (None, None))
+                    if chunk is None:
+                        exhausted = True
+                        break
+                    slots[seq] = _Slot([None] * len(chunk), len(chunk))
+                    pending.append(_Task(seq, 0, chunk))
+                while pending and idle:
+                    worker, task = idle.pop(), pending.popleft()
+                    if worker.send(task, task.records, TIMEOUT):
+                        busy.append(worker)
+                    else:  # it died while idle: the task never started, so it is no try
+                        self.workers.remove(worker)
+                        idle.append(self._start())
+                        pending.appendleft(task)
+                while done in slots and not slots[done].missing:
+                    yield from slots.pop(done).outputs
+                    done += 1
+                if exhausted and not busy and not pending:
+                    return
+                for worker, task, answer in collect(busy):
+                    busy.remove(worker)
+                    if not isinstance(answer, Died):
+                        self._fill(slots, task, answer)
+                        idle.append(worker)
+                        continue
+                    self.workers.remove(worker)
+                    idle.append(self._start())
+                    self._lost(task, answer, slots, pending)
         finally:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            for worker in self.workers:
+                worker.stop()
+            self.workers.clear()
 
-    def _finish(self, in_flight: deque[tuple[list[Record | Failed], Future[Done]]]) -> Iterator[Any]:
-        chunk, future = in_flight.popleft()
-        try:
-            yield from self._outputs(future.result())
-            return
-        except BrokenProcessPool:
-            pass
-        # A worker died: every unfinished chunk is lost with the pool. Re-run them in order.
-        lost = [chunk] + [c for c, _ in in_flight]
-        in_flight.clear()
-        self._rebuild()
-        for again in lost:
-            yield from self._retry(again)
+    def _fill(self, slots: dict[int, _Slot], task: _Task, done: Done) -> None:
+        outputs, tally = done
+        self.tally.merge(tally)
+        slot = slots[task.seq]
+        slot.outputs[task.start:task.start + len(outputs)] = outputs
+        slot.missing -= len(outputs)
 
-    def _retry(self, chunk: list[Record | Failed]) -> Iterator[Any]:
-        try:
-            yield from self._outputs(self.pool.submit(_audit_chunk, chunk).result())
-            return
-        except BrokenProcessPool:
-            self._rebuild()
-        for record in chunk:  # isolate the record that kills the engine
-            try:
-                yield from self._outputs(self.pool.submit(_audit_chunk, [record]).result())
-            except BrokenProcessPool:
-                self._rebuild()
-                item = _crashed(record)
-                self.tally.add(item)
-                yield self.render(item)
+    def _lost(self, task: _Task, died: Died, slots: dict[int, _Slot], pending: deque[_Task]) -> None:
+        """A worker died on `task`: retry it, then isolate its records, then name the record."""
+        self.crashes += 1
+        if task.tries == 0:
+            pending.appendleft(_Task(task.seq, task.start, task.records, 1))
+        elif len(task.records) > 1:
+            pending.extendleft(reversed([_Task(task.seq, task.start + i, [r], 1)
+                                         for i, r in enumerate(task.records)]))
+        else:
+            item = _crashed(task.records[0], died)
+            self.tally.add(item)
+            slot = slots[task.seq]
+            slot.outputs[task.start] = self.render(item)
+            slot.missing -= 1
 
 
-def _crashed(record: Record | Failed) -> Item:
+def _crashed(record: Record | Failed, died: Died) -> Item:
     try:
         data = parse(record) if isinstance(record, Record) else None
     except Exception:  # noqa: BLE001  the record is already known to be bad
         data = None
     pid = patient_id(data) if isinstance(data, dict) else getattr(data, "id", None)
     return {"error": {"source": printable(record.source), "patient": pid,
-                      "message": "the rules engine crashed its worker process on this patient "
+                      "message": f"ladder could not audit this patient: {died.reason} "
                                  "(isolated after a retry)"}}

@@ -26,6 +26,8 @@ def running(**options: Any) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    if options.get("verifier") is not None:
+        options.setdefault("public_url", f"http://127.0.0.1:{port}")
     server = uvicorn.Server(uvicorn.Config(create_app(**options), host="127.0.0.1", port=port,
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

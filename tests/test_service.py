@@ -163,3 +163,30 @@ def test_a_draft_sharing_an_id_with_a_prefetched_statement_does_not_kill_the_ser
     finally:
         server.terminate()
         server.wait(10)
+
+
+def _crash_on_seed_2(history):
+    """A test seam: the engine 'segfaults' on one patient, as durable_rules does on input it dislikes."""
+    import os
+    import signal
+
+    from ladder.service.engine import audit_one
+    if history.id == "seed-2":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return audit_one(history)
+
+
+def test_an_engine_crash_costs_one_card_never_the_service(book):
+    from ladder.service.engine import Audits
+    audits = Audits(book, 1, handle=_crash_on_seed_2)
+    try:
+        with running(rules=book, audits=audits) as base:
+            crashed = post(base, "ladder-patient-view", hook_call("patient-view", "seed-2", seed_prefetch(2)))
+            assert crashed.status_code == 200
+            [failed] = crashed.json()["cards"]
+            assert failed["indicator"] == "warning" and "could not check" in failed["summary"]
+            assert "crashed" in failed["detail"]
+            normal = post(base, "ladder-patient-view", hook_call("patient-view", "seed-1", seed_prefetch(1)))
+            assert normal.status_code == 200 and "refractory" in normal.json()["cards"][0]["summary"]
+    finally:
+        audits.close()

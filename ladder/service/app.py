@@ -18,13 +18,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..audit import audit_item
 from ..errors import LadderError
 from ..model import History
 from ..readers.fhir import history_from_bundle
 from ..rulebook import Rulebook, load_rules
 from .auth import AuthError, TokenVerifier
-from .cards import card, needs_card, summary_card
+from .cards import card, failed_card, needs_card, summary_card
+from .engine import AuditFailed, Audits
 
 log = logging.getLogger("ladder.service")
 
@@ -86,44 +86,62 @@ class BadRequest(Exception):
 
 
 def create_app(rules: Rulebook | str | None = None, verifier: TokenVerifier | None = None,
-               max_body: int = 2_000_000, public_url: str | None = None) -> FastAPI:
-    """The ASGI app. With a verifier, every call must carry a valid signed JWT (CDS Hooks security)."""
+               max_body: int = 2_000_000, public_url: str | None = None, engines: int = 2,
+               audits: Audits | None = None) -> FastAPI:
+    """The ASGI app. With a verifier, every call must carry a valid signed JWT (CDS Hooks security).
+    Audits run in `engines` supervised worker processes (`audits`: a test seam)."""
+    if verifier is not None and not public_url:
+        raise ValueError("with client keys configured, the service's public URL is required (--public-url): "
+                         "the token's audience is never taken from the request's own headers")
     book = rules if isinstance(rules, Rulebook) else load_rules(rules)
+    audits = audits or Audits(book, engines)
     rules_info = {"id": book.pack.id, "version": book.pack.version}
     feedback: Counter[str] = Counter()
     app = FastAPI(title="ladder CDS Hooks service", version=book.pack.version,
                   description="Checks CSU treatment histories and draft orders against the ladder rule pack "
                               f"{book.pack.id} {book.pack.version}. Decision support, not a diagnosis.")
+    app.router.on_shutdown.append(audits.close)
 
     @app.middleware("http")
-    async def limit_body(request: Request, call_next: Any) -> Any:
+    async def guard(request: Request, call_next: Any) -> Any:
+        """Authentication before anything else, the body limit while reading (a chunked body is
+        not buffered past it), and no exception past this point: an error is a 500 answer on a
+        connection that stays open (an exception reaching the server reset the connection)."""
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > max_body:
             return JSONResponse({"error": f"request body over {max_body} bytes"}, status_code=413)
+        if request.method == "POST" and request.url.path.startswith("/cds-services/"):
+            refused = authenticate(request)
+            if refused is not None:
+                return refused
         if request.method == "POST" and not declared:
-            body = await request.body()
-            if len(body) > max_body:
-                return JSONResponse({"error": f"request body over {max_body} bytes"}, status_code=413)
-        return await call_next(request)
+            chunks, size = [], 0
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > max_body:
+                    return JSONResponse({"error": f"request body over {max_body} bytes"}, status_code=413)
+                chunks.append(chunk)
+            request._body = b"".join(chunks)  # read once; Starlette hands the read body on
+        try:
+            return await call_next(request)
+        except Exception as error:  # noqa: BLE001  logged by type only: no request text, no patient data
+            log.error("internal error on %s: %s", request.url.path, type(error).__name__)
+            return JSONResponse({"error": "internal error"}, status_code=500)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
         reasons = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()]
         return JSONResponse({"error": "invalid request", "reasons": reasons[:20]}, status_code=400)
 
-    @app.exception_handler(Exception)
-    async def crashed(request: Request, error: Exception) -> JSONResponse:
-        log.error("internal error on %s: %s", request.url.path, type(error).__name__)
-        return JSONResponse({"error": "internal error"}, status_code=500)
-
-    def authenticate(request: Request) -> None:
+    def authenticate(request: Request) -> JSONResponse | None:
         if verifier is None:
-            return
-        audience = (public_url.rstrip("/") + request.url.path) if public_url else str(request.url).split("?")[0]
+            return None
+        audience = public_url.rstrip("/") + request.url.path  # never from the client's headers
         try:
             verifier.verify(request.headers.get("authorization"), audience)
         except AuthError as error:
-            raise HTTPException(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from None
+            return JSONResponse({"error": str(error)}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return None
 
     @app.get("/cds-services", responses={401: ERRORS[401]})
     def discovery() -> dict[str, Any]:
@@ -132,14 +150,13 @@ def create_app(rules: Rulebook | str | None = None, verifier: TokenVerifier | No
 
     @app.post("/cds-services/{service_id}", response_model=Cards, responses=ERRORS)
     def call(service_id: str, body: HookRequest, request: Request) -> dict[str, Any]:
-        authenticate(request)
         if service_id not in SERVICES:
             raise HTTPException(404, f"no service {service_id!r}; see /cds-services")
         hook = SERVICES[service_id][0]
         if body.hook != hook:
             raise HTTPException(400, f"service {service_id} answers the {hook} hook, not {body.hook!r}")
         try:
-            cards = respond(book, rules_info, hook, body, str(request.base_url))
+            cards = respond(audits, rules_info, hook, body, str(request.base_url))
         except BadRequest as error:
             raise HTTPException(400, str(error)) from None
         log.info("%s answered with %d cards", service_id, len(cards))
@@ -147,7 +164,6 @@ def create_app(rules: Rulebook | str | None = None, verifier: TokenVerifier | No
 
     @app.post("/cds-services/{service_id}/feedback", responses=ERRORS)
     def feedback_endpoint(service_id: str, body: Feedback, request: Request) -> dict[str, Any]:
-        authenticate(request)
         if service_id not in SERVICES:
             raise HTTPException(404, f"no service {service_id!r}")
         for item in body.feedback:
@@ -167,7 +183,7 @@ def create_app(rules: Rulebook | str | None = None, verifier: TokenVerifier | No
     return app
 
 
-def respond(book: Rulebook, rules: dict[str, str], hook: str, body: HookRequest, base_url: str) -> list[dict[str, Any]]:
+def respond(audits: Audits, rules: dict[str, str], hook: str, body: HookRequest, base_url: str) -> list[dict[str, Any]]:
     patient = body.context.get("patientId")
     if not isinstance(patient, str) or not patient:
         raise BadRequest("context.patientId is required")
@@ -187,9 +203,12 @@ def respond(book: Rulebook, rules: dict[str, str], hook: str, body: HookRequest,
                  if rows.get(f"courses.{index}") in draft_refs}
     try:
         history = History.model_validate(data)
-        item = audit_item(history, book, "cds-hooks")
+        item = audits.audit(history)
     except (ValidationError, LadderError) as error:
         raise BadRequest(f"the prefetched record cannot be audited: {_reason(error)}") from None
+    except AuditFailed as error:
+        log.error("an audit failed: %s", error)  # the reason is ladder's own words, no patient data
+        return [failed_card(str(error), rules, body.hookInstance)]
     namespace = body.hookInstance
     if hook == "patient-view":
         chosen = [f for f in item["findings"] if f["severity"] != "info"]
@@ -204,16 +223,33 @@ def _bundle(patient: str, prefetch: dict[str, Any], drafts: list[dict[str, Any]]
     for key, value in prefetch.items():
         if value is None:
             continue  # the EHR found nothing for this template
-        if not isinstance(value, dict) or "resourceType" not in value:
+        if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
             raise BadRequest(f"prefetch.{key} is not a FHIR resource or Bundle")
         if value["resourceType"] == "Bundle":
-            entries += [e for e in value.get("entry") or [] if isinstance(e, dict) and e.get("resource")]
+            entries += _entries(value, f"prefetch.{key}")
         else:
             entries.append({"resource": value})
     if not any(e["resource"].get("resourceType") == "Patient" for e in entries):
         entries.insert(0, {"resource": {"resourceType": "Patient", "id": patient}})
     entries += [{"resource": draft} for draft in drafts]
     return {"resourceType": "Bundle", "id": patient, "type": "collection", "entry": entries}
+
+
+def _entries(bundle: dict[str, Any], where: str) -> list[dict[str, Any]]:
+    """A Bundle's entries that hold a resource; a malformed entry is the caller's error, named."""
+    entries = bundle.get("entry")
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        raise BadRequest(f"{where}.entry must be a list of entries")
+    for number, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise BadRequest(f"{where}.entry.{number} must be an object")
+        resource = entry.get("resource")
+        if resource is not None and not (isinstance(resource, dict)
+                                         and isinstance(resource.get("resourceType"), str)):
+            raise BadRequest(f"{where}.entry.{number}.resource is not a FHIR resource")
+    return [e for e in entries if e.get("resource") is not None]
 
 
 _DRAFT = "ladder-draft-order-"
@@ -225,11 +261,13 @@ def _draft_orders(context: dict[str, Any]) -> list[dict[str, Any]]:
     if not isinstance(orders, dict) or orders.get("resourceType") != "Bundle":
         raise BadRequest("context.draftOrders must be a FHIR Bundle of draft orders")
     drafts = []
-    for number, entry in enumerate(orders.get("entry") or [], start=1):
-        resource = entry.get("resource") if isinstance(entry, dict) else None
-        if isinstance(resource, dict) and resource.get("resourceType") == "MedicationRequest":
+    for number, entry in enumerate(_entries(orders, "context.draftOrders"), start=1):
+        resource = entry["resource"]
+        if resource.get("resourceType") == "MedicationRequest":
             # A draft's own id may repeat a prefetched resource's: ladder names it by position.
             draft = {**resource, "id": f"{_DRAFT}{number}", "status": "active"}
+            if "authoredOn" in draft and not isinstance(draft["authoredOn"], str):
+                raise BadRequest(f"context.draftOrders.entry.{number - 1}.resource.authoredOn must be a date")
             draft.setdefault("authoredOn", dt.date.today().isoformat())
             drafts.append(draft)
     return drafts

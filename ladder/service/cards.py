@@ -37,6 +37,15 @@ def summary_card(item: dict[str, Any], rules: dict[str, str], base_url: str, nam
             "source": {"label": f"ladder: {rules['id']} {rules['version']}"}}
 
 
+def failed_card(reason: str, rules: dict[str, str], namespace: str) -> dict[str, Any]:
+    return {"uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{namespace}/failed")),
+            "summary": "ladder could not check this record against the treatment ladder",
+            "indicator": "warning",
+            "detail": (f"The audit failed: {reason}. No verdict or safety check was made for this call; "
+                       "check the ladder by hand, and please report it to the service's maintainers."),
+            "source": {"label": f"ladder: {rules['id']} {rules['version']}"}}
+
+
 def needs_card(missing: list[str], templates: dict[str, str], namespace: str) -> dict[str, Any]:
     wanted = "\n".join(f"- `{key}`: `{templates[key]}`" for key in missing)
     return {"uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{namespace}/needs")),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -223,6 +224,7 @@ class Rulebook(Spec):
         return {step.code: rank for rank, step in enumerate(self.steps, start=1)}
 
 
+@lru_cache(maxsize=1)
 def packaged_packs() -> dict[str, Path]:
     """The packs that ship with ladder: the repository's rules/ folder, or its copy in a wheel."""
     bundled = Path(str(resources.files("ladder"))) / "packs"
@@ -237,11 +239,15 @@ def load_rules(source: str | Path | None = None, *, text: str | None = None) -> 
     Raises RulePackError naming the file, the rule and the field.
     """
     if text is not None:
-        return parse_rules(text, origin="<string>")
-    packs = packaged_packs()
+        return _parsed(text, "<string>")
     name = DEFAULT_PACK if source is None else str(source)
+    packs = packaged_packs()
     path = packs[name] if name in packs else Path(name)
     try:
+        stat = path.stat()
+        signature = (str(path), stat.st_mtime_ns, stat.st_size)
+        if signature in _read:  # unchanged since read: the content (and its hash) is known
+            return _loaded[_read[signature]]
         raw = path.read_bytes()
     except OSError as error:
         known = ", ".join(packs) or "none"
@@ -251,7 +257,29 @@ def load_rules(source: str | Path | None = None, *, text: str | None = None) -> 
         decoded = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise RulePackError("not UTF-8 text", source=str(path)) from None
-    return parse_rules(decoded, origin=str(path))
+    book = _parsed(decoded, str(path))
+    if len(_read) >= _LOADED_MAX:
+        _read.pop(next(iter(_read)))
+    _read[signature] = (str(path), book.sha256)
+    return book
+
+
+_loaded: dict[tuple[str, str], "Rulebook"] = {}  # (origin, sha256 of the text) -> the pack
+_read: dict[tuple[str, int, int], tuple[str, str]] = {}  # (path, mtime, size) -> a key of _loaded
+_LOADED_MAX = 32
+
+
+def _parsed(text: str, origin: str) -> "Rulebook":
+    """parse_rules, remembered by origin and content: `ladder.audit(history)` with the default pack
+    re-read and recompiled the pack on every call (70 ms); a changed file is a new key."""
+    key = (origin, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    book = _loaded.get(key)
+    if book is None:
+        book = parse_rules(text, origin)
+        if len(_loaded) >= _LOADED_MAX:
+            _loaded.pop(next(iter(_loaded)))
+        _loaded[key] = book
+    return book
 
 
 def parse_rules(text: str, origin: str) -> Rulebook:

@@ -96,3 +96,20 @@ def test_a_second_pack_works_beside_the_default_in_one_process():
     assert [f.code for f in minimal.patients[0].findings] == ["MIN001"]
     assert "MIN001" not in {f.code for f in default.patients[0].findings}
     assert minimal.rules.id == "minimal" and default.rules.id == "csu-international"
+
+
+def test_a_pack_is_loaded_once_and_again_when_its_file_changes(tmp_path):
+    """ladder.audit(history) with no rules re-read and recompiled the default pack per call (70 ms)."""
+    import os
+
+    from ladder.rulebook import load_rules, packaged_packs
+    assert load_rules() is load_rules()
+    path = tmp_path / "pack.yaml"
+    text = packaged_packs()["csu-international"].read_text()
+    path.write_text(text)
+    first = load_rules(path)
+    assert load_rules(path) is first
+    path.write_text(text + "\n# a local note changes the content\n")
+    os.utime(path, ns=(1, 1))  # a new signature even within the clock's resolution
+    changed = load_rules(path)
+    assert changed is not first and changed.sha256 != first.sha256

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -28,13 +29,16 @@ def engine_for(book: Rulebook) -> Engine:
     return _engines[key]
 
 
-def audit_item(history: History, book: Rulebook, source: str = "<memory>") -> dict[str, Any]:
-    """Audit one patient into the JSON-ready result (the cohort fast path: no result models).
-    Raises LadderError (EngineError) if the engine fails for this patient."""
-    derived = derive(history, book)
+def audit_item(history: History, book: Rulebook, source: str = "<memory>",
+               as_of: dt.date | None = None) -> dict[str, Any]:
+    """Audit one patient into the JSON-ready result (the cohort fast path: no result models), as
+    of `as_of` (default: today; an ongoing course runs to it). Raises LadderError (EngineError) if
+    the engine fails for this patient."""
+    as_of = as_of or dt.date.today()
+    derived = derive(history, book, as_of=as_of)
     matches = engine_for(book).run(derived.facts, patient=history.id)
     verdict = derived.verdict
-    return {"id": history.id, "source": source,
+    return {"id": history.id, "source": source, "as_of": as_of.isoformat(),
             "step": {"code": derived.patient["step"], "label": derived.patient["step_label"],
                      "rank": derived.patient["step_rank"]},
             "refractory": {
@@ -46,9 +50,10 @@ def audit_item(history: History, book: Rulebook, source: str = "<memory>") -> di
             "findings": finding_items(book, matches)}
 
 
-def audit_history(history: History, book: Rulebook, source: str = "<memory>") -> PatientResult:
+def audit_history(history: History, book: Rulebook, source: str = "<memory>",
+                  as_of: dt.date | None = None) -> PatientResult:
     """Audit one patient into typed results. Raises LadderError if the engine fails for it."""
-    return PatientResult.model_validate(audit_item(history, book, source))
+    return PatientResult.model_validate(audit_item(history, book, source, as_of))
 
 
 def load_history(record: Record) -> History:
@@ -75,14 +80,14 @@ def load_history(record: Record) -> History:
                          patient=patient_id(data)) from None
 
 
-def audit_record_item(record: Record | Failed, book: Rulebook) -> dict[str, Any]:
+def audit_record_item(record: Record | Failed, book: Rulebook, as_of: dt.date | None = None) -> dict[str, Any]:
     """One input record -> exactly one result, or one {"error": {...}}: never an exception."""
     if isinstance(record, Failed):
         return _error(record.source, record.patient, record.message)
     history: History | None = None
     try:
         history = load_history(record)
-        return audit_item(history, book, printable(record.source))
+        return audit_item(history, book, printable(record.source), as_of)
     except LadderError as error:
         return _error(record.source, error.patient, error.message)
     except Exception as error:  # noqa: BLE001  one record's failure, of any kind, is its own error record
@@ -91,8 +96,9 @@ def audit_record_item(record: Record | Failed, book: Rulebook) -> dict[str, Any]
                                               f"({type(error).__name__}: {error}); please report it")
 
 
-def audit_record(record: Record | Failed, book: Rulebook) -> PatientResult | AuditError:
-    item = audit_record_item(record, book)
+def audit_record(record: Record | Failed, book: Rulebook,
+                 as_of: dt.date | None = None) -> PatientResult | AuditError:
+    item = audit_record_item(record, book, as_of)
     if "error" in item:
         return AuditError.model_validate(item["error"])
     return PatientResult.model_validate(item)
@@ -114,29 +120,32 @@ def _located(error: ValidationError, rows: dict[str, str]) -> list[str]:
     return lines
 
 
-def audit_records(records: Iterable[Record | Failed], book: Rulebook) -> Iterator[PatientResult | AuditError]:
+def audit_records(records: Iterable[Record | Failed], book: Rulebook,
+                  as_of: dt.date | None = None) -> Iterator[PatientResult | AuditError]:
     """Every record yields exactly one result or one error."""
     for record in records:
-        yield audit_record(record, book)
+        yield audit_record(record, book, as_of)
 
 
-def report(results: Iterable[PatientResult | AuditError], book: Rulebook) -> AuditReport:
+def report(results: Iterable[PatientResult | AuditError], book: Rulebook,
+           as_of: dt.date | None = None) -> AuditReport:
     patients, errors = [], []
     for result in results:
         (errors if isinstance(result, AuditError) else patients).append(result)
-    return AuditReport(ladder=__version__,
+    return AuditReport(ladder=__version__, as_of=(as_of or dt.date.today()).isoformat(),
                        rules=RulesUsed(id=book.pack.id, version=book.pack.version, sha256=book.sha256),
                        patients=patients, errors=errors)
 
 
 def audit(subject: History | dict[str, Any] | str | Path | Iterable[History | dict[str, Any]],
-          rules: Rulebook | str | Path | None = None) -> AuditReport:
+          rules: Rulebook | str | Path | None = None, as_of: dt.date | None = None) -> AuditReport:
     """Audit one history, a list of them, or the files at a path (case files, JSON Lines, CSV
     exports, FHIR bundles). A history may be a History, a mapping of the case-file shape, or a FHIR
     R4 Bundle as a mapping.
 
     `rules` is a loaded Rulebook, a path to a pack, a packaged pack's name, or None for the default
-    international CSU ladder. Unreadable records become entries of `report.errors`.
+    international CSU ladder. `as_of` is the audit date (default: today): an ongoing course runs
+    to it (or to the record's observed_until). Unreadable records become entries of `report.errors`.
     """
     book = rules if isinstance(rules, Rulebook) else load_rules(rules)
     if isinstance(subject, (History, dict)):
@@ -148,4 +157,5 @@ def audit(subject: History | dict[str, Any] | str | Path | Iterable[History | di
     else:
         raise TypeError(f"audit() takes a History, a mapping, a path or an iterable of histories, "
                         f"not {type(subject).__name__}")
-    return report(audit_records(records, book), book)
+    as_of = as_of or dt.date.today()
+    return report(audit_records(records, book, as_of), book, as_of)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -36,6 +37,12 @@ def _load(rules: str | None) -> Rulebook:
         raise click.UsageError(str(error)) from None
 
 
+AS_OF = click.option(
+    "--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+    help="The audit date, YYYY-MM-DD (default: today; printed in the report): an ongoing course runs "
+         "to it. Give the report's date to reproduce a run.")
+
+
 @click.group()
 @click.version_option(__version__, prog_name="ladder")
 def main() -> None:
@@ -54,16 +61,18 @@ def main() -> None:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain (unreadable input still exits 2).")
 @click.option("--progress/--no-progress", default=None,
               help="A progress bar on stderr (default: when stderr is a terminal).")
+@AS_OF
 def audit(paths: tuple[Path, ...], rules: str | None, fmt: str, jobs: int, fail_on: str,
-          exit_zero: bool, progress: bool | None) -> None:
+          exit_zero: bool, progress: bool | None, as_of: dt.datetime | None) -> None:
     """Audit case files, JSON Lines cohorts or CSV export folders: a report per patient and a summary."""
     book = _load(rules)
+    day = as_of.date() if as_of else dt.date.today()
     sink, tally = SINKS[fmt](), Tally()
     click.echo(sink.begin(__version__, {"id": book.pack.id, "version": book.pack.version,
-                                        "sha256": book.sha256}), nl=False)
+                                        "sha256": book.sha256}, day.isoformat()), nl=False)
     if jobs == 0:
         keep_freed_memory()  # the engine runs in this process, which is ours to tune
-    outputs = audit_rendered(read_paths(paths), book, jobs, sink.render, tally)
+    outputs = audit_rendered(read_paths(paths), book, jobs, sink.render, tally, day)
     show = sys.stderr.isatty() if progress is None else progress
     for output in (with_progress(outputs, count_records(paths)) if show else outputs):
         click.echo(sink.write(output), nl=False)
@@ -93,21 +102,23 @@ def summary(path: Path, min_cell: int, fmt: str) -> None:
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--rules", "rules", default=None, help=RULES_HELP)
-def explain(path: Path, rules: str | None) -> None:
+@AS_OF
+def explain(path: Path, rules: str | None, as_of: dt.datetime | None) -> None:
     """Show one patient's timeline, the refractory verdict phase by phase, and why each finding fired."""
     book = _load(rules)
+    day = as_of.date() if as_of else dt.date.today()
     failed = False
     for record in read_paths([path]):
         try:
             if isinstance(record, Failed):
                 raise InputError(record.message, source=record.source)
             history = load_history(record)
-            result = audit_history(history, book, record.source)
+            result = audit_history(history, book, record.source, day)
         except LadderError as error:
             click.echo(f"ERROR {error}", err=True)
             failed = True
             continue
-        click.echo(explain_report.render(history, derive(history, book), result))
+        click.echo(explain_report.render(history, derive(history, book, as_of=day), result))
     sys.exit(2 if failed else 0)
 
 

@@ -10,7 +10,7 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
     "course": ("id", "drug", "written", "class", "atc", "recognised", "step", "step_label",
                "step_rank", "step_certain", "dose", "unit", "daily_mg", "mg_per_kg_day", "multiple",
                "interval_days", "schedule", "start", "end", "start_day", "end_day", "days",
-               "ongoing", "stop_reason", "continues", "source_id"),
+               "ongoing", "stop_reason", "continues", "source_id", "gap_before_days"),
     "trial": ("id", "course", "courses", "drug", "step", "step_label", "verdict", "days", "min_days", "dose",
               "min_dose_mg", "missing", "start", "end", "stop_reason"),
     "escalation": ("id", "from_course", "from_drug", "from_step", "from_verdict", "from_days",
@@ -19,7 +19,8 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
     "condition": ("id", "category", "name"),
     "screening": ("id", "group", "documented", "kinds", "date", "result", "first_day", "undated"),
     "drug_class": ("id", "class", "label", "courses", "repeated", "longest_days"),
-    "control": ("id", "status", "label", "instrument", "score", "judgement", "date", "strength"),
+    "control": ("id", "status", "label", "instrument", "score", "judgement", "date", "strength", "course",
+                "current_drug", "current_start"),
     "refractory": ("id", "status", "definition", "missing", "reason"),
     "dq": ("id", "issue", "course", "drug", "field", "detail"),
 }

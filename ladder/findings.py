@@ -51,6 +51,7 @@ class Refractory(Result):
 class PatientResult(Result):
     id: str
     source: str
+    as_of: str  # the audit date: an ongoing course ran to it
     step: StepReached
     refractory: Refractory
     findings: list[Finding]
@@ -72,6 +73,7 @@ class RulesUsed(Result):
 
 class AuditReport(Result):
     ladder: str
+    as_of: str
     rules: RulesUsed
     patients: list[PatientResult]
     errors: list[AuditError]

@@ -38,7 +38,7 @@ ScreeningKind = _vocabulary("tb", "hepatitis_b", "hepatitis_c", "hepatitis", "hi
 ScreeningResult = _vocabulary("negative", "positive", "unknown")
 
 # The scales' own ranges (instrument definitions, not clinical thresholds): UAS7 0-42 [Mlynek 2008],
-# UCT 0-16 [Weller 2014], AAS7 0-105 [Weller 2013]; see ../shared/reference/clinical.md section 3.
+# UCT 0-16 [Weller 2014], AAS7 0-105 [Weller 2013]; see docs/sources.md (score ranges).
 SCORE_RANGES: dict[str, tuple[int, int]] = {"UAS7": (0, 42), "UCT": (0, 16), "AAS7": (0, 105)}
 
 _FREQUENCY_WORDS = {
@@ -151,15 +151,22 @@ class Course(Record):
                                   "'12 weeks'), instead of duration_days.")
     ongoing: bool = False
     stop_reason: StopReason | None = None
+    gap_before: str | None = Field(
+        default=None, description="Time off this drug before this course, as the record writes it "
+                                  "('restarted a year later': '1 year'): a re-treatment, not a continuation.")
     notes: str | None = None
 
-    @field_validator("frequency", "duration")
+    @field_validator("frequency", "duration", "gap_before")
     @classmethod
     def _readable(cls, value: str | None, info: ValidationInfo) -> str | None:
         """A schedule or length the record writes must be one ladder can read: an error, never a guess."""
         if value is not None:
             (interval_days if info.field_name == "frequency" else duration_days)(value)
         return value
+
+    @property
+    def gap_before_days(self) -> int | None:
+        return duration_days(self.gap_before) if self.gap_before else None
 
     @property
     def length_days(self) -> int | None:
@@ -188,6 +195,9 @@ class Assessment(Record):
     instrument: Instrument
     score: int | None = None
     judgement: Judgement | None = None
+    course: int | str | None = Field(
+        default=None, description="The course this assessment judges, when the record ties it to one "
+                                  "(its position from 1, or its id): 'after the third dose of course 2'.")
     notes: str | None = None
 
     @model_validator(mode="after")
@@ -242,6 +252,12 @@ class History(Record):
     adverse_events: list[AdverseEvent] = Field(default_factory=list)
     screenings: list[Screening] = Field(default_factory=list)
     source: str | None = Field(default=None, description="Where the history comes from.")
+    observed_until: dt.date | None = Field(
+        default=None, description="The last day the record covers (e.g. a case report's last follow-up): "
+                                  "an ongoing course runs to it, and nothing is known after it.")
+    complete: bool | None = Field(
+        default=None, description="false for a truncated source (a case report cut off mid-story): a "
+                                  "later phase missing from it is unknown, not absent.")
     unmapped: list[str] = Field(
         default_factory=list, description="What a reader could not map from the source record, per record "
                                 "(e.g. a FHIR resource with an unknown code); reported, never dropped.")
@@ -257,6 +273,22 @@ class History(Record):
                 raise ValueError(f"courses {first[course.id]} and {number} share the id "
                                  f"{course.id!r}; a course id names one course")
         return courses
+
+    @model_validator(mode="after")
+    def _assessed_courses_exist(self) -> "History":
+        for number, assessment in enumerate(self.assessments):
+            if assessment.course is not None and self.course_index(assessment.course) is None:
+                raise ValueError(f"assessments.{number}.course: no course {assessment.course!r} "
+                                 f"(give a position from 1 to {len(self.courses)} or a course's id)")
+        return self
+
+    def course_index(self, reference: int | str) -> int | None:
+        """The position (from 0) of the course an assessment names by position from 1 or by id."""
+        if isinstance(reference, int) or (isinstance(reference, str) and reference.isdigit()
+                                          and not any(c.id == reference for c in self.courses)):
+            position = int(reference) - 1
+            return position if 0 <= position < len(self.courses) else None
+        return next((n for n, c in enumerate(self.courses) if c.id == reference), None)
 
     @field_validator("comorbidities", mode="before")
     @classmethod

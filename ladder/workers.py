@@ -14,6 +14,7 @@ nested result and leaves the parent little to do but write.
 
 from __future__ import annotations
 
+import datetime as dt
 import faulthandler
 from collections import deque
 from dataclasses import dataclass
@@ -33,33 +34,36 @@ CHUNK = 200
 TIMEOUT = 600.0  # seconds a chunk may take (about 0.2 s is usual): past it the worker is stopped
 _book: Rulebook | None = None
 _render: Render | None = None
+_as_of: dt.date | None = None
 
 
-def audit_items(records: Iterable[Record | Failed], book: Rulebook, jobs: int = 1) -> Iterator[Item]:
+def audit_items(records: Iterable[Record | Failed], book: Rulebook, jobs: int = 1,
+                as_of: dt.date | None = None) -> Iterator[Item]:
     """Audit records in `jobs` worker processes (0: in this process), yielding items in input order."""
-    yield from audit_rendered(records, book, jobs, _as_is, Tally())
+    yield from audit_rendered(records, book, jobs, _as_is, Tally(), as_of)
 
 
 def audit_rendered(records: Iterable[Record | Failed], book: Rulebook, jobs: int, render: Render,
-                   tally: Tally) -> Iterator[Any]:
-    """Audit records in `jobs` worker processes (0: in this process); yield each result as `render`
-    makes it, in input order, and count every result into `tally`."""
+                   tally: Tally, as_of: dt.date | None = None) -> Iterator[Any]:
+    """Audit records in `jobs` worker processes (0: in this process) as of `as_of` (default: today);
+    yield each result as `render` makes it, in input order, and count every result into `tally`."""
+    as_of = as_of or dt.date.today()
     if jobs <= 0:
         for record in records:
-            item = audit_record_item(record, book)
+            item = audit_record_item(record, book, as_of)
             tally.add(item)
             yield render(item)
         return
-    yield from _Supervisor(book, jobs, render, tally).run(records)
+    yield from _Supervisor(book, jobs, render, tally, as_of).run(records)
 
 
 def _as_is(item: Item) -> Item:
     return item
 
 
-def _init(book: Rulebook, render: Render) -> None:
-    global _book, _render
-    _book, _render = book, render
+def _init(book: Rulebook, render: Render, as_of: dt.date) -> None:
+    global _book, _render, _as_of
+    _book, _render, _as_of = book, render, as_of
     faulthandler.disable()  # a crash here is the supervisor's to report, not a traceback to print
     keep_freed_memory()
 
@@ -68,7 +72,7 @@ def _audit_chunk(chunk: list[Record | Failed]) -> Done:
     assert _book is not None and _render is not None
     outputs, tally = [], Tally()
     for record in chunk:
-        item = audit_record_item(record, _book)
+        item = audit_record_item(record, _book, _as_of)
         try:
             output = _render(item)
         except Exception as error:  # noqa: BLE001  one result that cannot be written is its error
@@ -111,14 +115,14 @@ class _Supervisor:
     re-run once; a chunk that kills a worker again is re-run one record at a time, and a record that
     still kills one becomes an error record naming it. No worker's failure ever reaches the caller."""
 
-    def __init__(self, book: Rulebook, jobs: int, render: Render, tally: Tally) -> None:
-        self.book, self.jobs, self.render, self.tally = book, jobs, render, tally
+    def __init__(self, book: Rulebook, jobs: int, render: Render, tally: Tally, as_of: dt.date) -> None:
+        self.book, self.jobs, self.render, self.tally, self.as_of = book, jobs, render, tally, as_of
         self.workers: list[Worker] = []
         self.crashes = 0
 
     def _start(self) -> Worker:
         siblings = [c for w in self.workers for c in (w.tasks, w.results)]
-        worker = Worker(_audit_chunk, _init, (self.book, self.render), siblings)
+        worker = Worker(_audit_chunk, _init, (self.book, self.render, self.as_of), siblings)
         self.workers.append(worker)
         return worker
 

@@ -26,11 +26,13 @@ def test_audit_text_report_and_summary(run):
 
 
 def test_audit_json_contract(run):
-    data = json.loads(run("audit", "cases/seed/patient-1.yaml", "--format", "json").output)
-    assert set(data) == {"ladder", "rules", "patients", "errors"}
+    data = json.loads(run("audit", "cases/seed/patient-1.yaml", "--format", "json", "--as-of", "2026-01-31").output)
+    assert set(data) == {"ladder", "as_of", "rules", "patients", "errors"}
+    assert data["as_of"] == "2026-01-31"
     assert set(data["rules"]) == {"id", "version", "sha256"}
     [patient] = data["patients"]
-    assert set(patient) == {"id", "source", "step", "refractory", "findings"}
+    assert set(patient) == {"id", "source", "as_of", "step", "refractory", "findings"}
+    assert patient["as_of"] == "2026-01-31"
     assert set(patient["refractory"]) == {"status", "definition", "missing", "evidence"}
     assert set(patient["findings"][0]) == {"code", "name", "severity", "message", "citation", "evidence"}
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from ladder import facts
+from ladder.facts import derivation
 from ladder.drugs import default_index
 from ladder.facts import derive
 from ladder.model import History
@@ -32,8 +32,8 @@ def kinds(derived, kind):
     return [f for f in derived.facts if f["type"] == kind]
 
 
-def refractory(*courses, assessments=()):
-    return derive(history(courses, assessments), BOOK).verdict
+def refractory(*courses, assessments=(), as_of=None, **extra):
+    return derive(history(courses, assessments, **extra), BOOK, as_of=as_of).verdict
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -119,8 +119,8 @@ def test_a_gap_before_the_next_phase_is_no_evidence_of_how_the_first_went():
     verdict = refractory(oma(180), oma(90, later, "every 2 weeks"),
                          assessments=[uas7(25, later + timedelta(days=90))])
     assert verdict.status == "indeterminate"
-    assert verdict.missing == ["omalizumab (course-1): a dated UAS7/UCT during the course, "
-                               "or why it stopped"]
+    assert verdict.missing == ["omalizumab (course-1): a UAS7/UCT during the course (dated, or tied "
+                               "to the course), or why it stopped"]
 
 
 def undated(every: str, days: int, **extra) -> dict:
@@ -234,7 +234,7 @@ def test_a_score_after_the_next_treatment_began_is_not_the_last_ones_response():
 
 def test_a_course_of_unknown_dose_leaves_open_only_the_steps_it_could_reach():
     courses = kinds(derive(history([{"drug": "cetirizine"}]), BOOK), "course")
-    steps = {f["code"]: f["reached"] for f in facts._steps(BOOK, courses)}
+    steps = {f["code"]: f["reached"] for f in derivation._steps(BOOK, courses)}
     assert (steps["AH1"], steps["AH4"], steps["OMA"], steps["CSA"]) == ("yes", "unknown", "no", "no")
 
 
@@ -244,7 +244,7 @@ def test_only_the_steps_and_drug_classes_a_check_asks_about_are_derived():
     derived = derive(history([{"drug": "cetirizine", "dose": 10, "unit": "mg", "frequency": "daily"}]), BOOK)
     assert [f["code"] for f in kinds(derived, "step")] == ["AH4"]
     assert sorted(f["class"] for f in kinds(derived, "drug_class")) == ["anti_ige", "systemic_corticosteroid"]
-    every_class = facts._drug_classes(kinds(derived, "course"), default_index())
+    every_class = derivation._drug_classes(kinds(derived, "course"), default_index())
     assert len(every_class) == len(default_index().catalog.classes)
 
 
@@ -273,13 +273,15 @@ def test_an_undated_course_listed_before_a_dated_one_came_first(q4w_first, statu
     assert verdict.status == status
 
 
-def test_an_ongoing_phase_too_short_so_far_is_not_met_yet_and_says_so():
+def test_an_ongoing_phase_too_short_so_far_is_indeterminate_with_the_days_so_far():
+    """It read "not met" before: a patient 60 days into 2-weekly dosing, still uncontrolled, may
+    become refractory; the verdict cannot be given yet."""
     second = START + timedelta(days=180)
     ongoing = {**oma(1, second, "every 2 weeks"), "end": None, "ongoing": True}
     verdict = refractory(oma(180, stop_reason="ineffective"), ongoing,
                          assessments=[uas7(30, second + timedelta(days=60))])
-    assert verdict.status == "not_met"
-    assert verdict.reason.endswith("not yet: ongoing, 60 days so far of the 84 required")
+    assert verdict.status == "indeterminate"
+    assert verdict.missing == ["omalizumab (course-2): ongoing: 60 days so far of the 84 required"]
 
 
 def test_a_gap_within_one_dosing_interval_is_still_treatment():
@@ -291,3 +293,101 @@ def test_a_gap_within_one_dosing_interval_is_still_treatment():
     verdict = refractory(oma(91), oma(91, renewed, stop_reason="ineffective"),
                          oma(90, second, "every 2 weeks", stop_reason="ineffective"))
     assert verdict.status == "met" and verdict.phases[0].evidence[0]["days"] == 201
+
+
+# Issue "Clinical truth" section 1: refractory verdicts. Each of these read wrongly before.
+
+def test_a_course_stopped_in_remission_ends_the_run():
+    """Three 2-month 4-weekly courses, the first two stopped in remission, then 12 weeks 2-weekly
+    without control read 'met: 183 days (course-1 + course-2 + course-3)'."""
+    second, third = START + timedelta(days=61), START + timedelta(days=122)
+    q2w = START + timedelta(days=183)
+    verdict = refractory(oma(61, stop_reason="remission"), oma(61, second, stop_reason="remission"),
+                         oma(61, third), oma(84, q2w, "every 2 weeks", stop_reason="ineffective"),
+                         assessments=[uas7(30, q2w - timedelta(days=1)), uas7(30, q2w + timedelta(days=84))])
+    assert verdict.status == "not_met"
+    assert "course-1 + course-2" not in str(verdict.phases[0].evidence)
+
+
+def test_a_course_whose_last_assessment_shows_control_ends_the_run():
+    second, q2w = START + timedelta(days=91), START + timedelta(days=182)
+    verdict = refractory(oma(91), oma(91, second), oma(84, q2w, "every 2 weeks", stop_reason="ineffective"),
+                         assessments=[uas7(3, START + timedelta(days=90)), uas7(30, q2w - timedelta(days=1))])
+    assert verdict.status == "not_met"
+    assert not any(" + " in e["id"] for e in verdict.phases[0].evidence)
+
+
+def test_a_stated_gap_makes_undated_courses_separate_trials():
+    first = undated("every 4 weeks", 91)
+    again = {**undated("every 4 weeks", 91), "gap_before": "1 year"}
+    q2w = undated("every 2 weeks", 90, stop_reason="ineffective")
+    assert refractory(first, again, q2w).status == "not_met"  # neither run reaches 6 months
+    assert refractory(first, undated("every 4 weeks", 91), q2w).status == "met"  # joined: 182 days
+
+
+def test_no_room_for_the_first_phase_before_the_second_is_not_met():
+    """150 mg, then 300 mg every 2 weeks two weeks later: the record shows the episode's start, so
+    there was no time for 6 months of 4-weekly dosing (it read 'cannot be determined')."""
+    q2w = START + timedelta(days=14)
+    loading = {"drug": "omalizumab", "dose": 150, "unit": "mg", "frequency": "every 4 weeks",
+               "start": START, "end": q2w}
+    verdict = refractory(loading, oma(120, q2w, "every 2 weeks", stop_reason="ineffective"))
+    assert verdict.status == "not_met"
+    assert "14 days before" in verdict.phases[0].reason and "no room" in verdict.phases[0].reason
+
+
+def test_a_record_declared_incomplete_leaves_a_missing_later_phase_unknown():
+    six = oma(182, stop_reason="ineffective")
+    assert refractory(six).status == "not_met"
+    verdict = refractory(six, complete=False)
+    assert verdict.status == "indeterminate"
+    assert any("declared incomplete" in m for m in verdict.missing)
+
+
+def test_an_ongoing_course_runs_to_the_audit_date_not_the_last_recorded_date():
+    ongoing = {**oma(1), "end": None, "ongoing": True}
+    derived = derive(history([ongoing]), BOOK, as_of=START + timedelta(days=365))
+    [course] = [f for f in derived.facts if f["type"] == "course"]
+    assert course["days"] == 365
+    until = derive(history([ongoing], observed_until=START + timedelta(days=100)), BOOK,
+                   as_of=START + timedelta(days=365))
+    assert [f["days"] for f in until.facts if f["type"] == "course"] == [100]
+
+
+def test_the_reason_names_the_deciding_check():
+    """A patient controlled on 2-weekly dosing after 74 days read 'not yet: 74 days of 84'."""
+    q2w = START + timedelta(days=182)
+    verdict = refractory(oma(182, stop_reason="ineffective"), oma(74, q2w, "every 2 weeks"),
+                         assessments=[uas7(2, q2w + timedelta(days=74))])
+    assert verdict.status == "not_met"
+    assert "controlled on" in verdict.reason and "74 days" not in verdict.reason
+
+
+# Section 2: reading responses.
+
+def test_an_undated_assessment_tied_to_a_course_reaches_the_verdict():
+    q4w, q2w = undated("every 4 weeks", 182), undated("every 2 weeks", 90, stop_reason="ineffective")
+    assert refractory(q4w, q2w).status == "met"
+    responded = {"instrument": "clinician", "judgement": "responded", "course": 1}
+    verdict = refractory(q4w, q2w, assessments=[responded])
+    assert verdict.status == "not_met" and "controlled" in verdict.reason
+
+
+def test_a_dated_response_inside_an_open_ended_course_counts():
+    open_ended = {**oma(1), "end": None}
+    verdict = refractory(open_ended, assessments=[uas7(0, START + timedelta(days=100))])
+    assert verdict.status == "not_met" and "controlled on" in verdict.reason
+
+
+def test_a_score_older_than_the_current_treatment_is_not_control_now():
+    later = START + timedelta(days=30)
+    derived = derive(history([oma(200, later)], [uas7(30, START)]), BOOK)
+    [control] = [f for f in derived.facts if f["type"] == "control"]
+    assert control["status"] == "stale" and control["current_drug"] == "omalizumab"
+
+
+def test_missing_names_only_what_is_missing():
+    """A course with a start and no end asked for 'start and end dates'."""
+    verdict = refractory({**oma(1), "end": None}, oma(90, START + timedelta(days=200), "every 2 weeks"))
+    assert verdict.status == "indeterminate"
+    assert verdict.missing[0].startswith("omalizumab (course-1): end date (or how long it lasted)")

@@ -36,9 +36,16 @@ def bundle(history: History) -> dict[str, Any]:
                [a.date for a in history.assessments if a.date], default=None)
     if history.age is not None and last is not None:
         patient["birthDate"] = str(last.year - history.age)  # the year only: age at the last record
+    extensions: list[dict[str, Any]] = []
     if history.anchor:
-        patient["extension"] = [{"url": EXTENSION + "anchor", "valueDate": history.anchor.date.isoformat(),
-                                 "extension": [{"url": "meaning", "valueString": history.anchor.meaning}]}]
+        extensions.append({"url": EXTENSION + "anchor", "valueDate": history.anchor.date.isoformat(),
+                           "extension": [{"url": "meaning", "valueString": history.anchor.meaning}]})
+    if history.observed_until:
+        extensions.append({"url": EXTENSION + "observed-until", "valueDate": history.observed_until.isoformat()})
+    if history.complete is not None:
+        extensions.append({"url": EXTENSION + "record-complete", "valueBoolean": history.complete})
+    if extensions:
+        patient["extension"] = extensions
     resources: list[dict[str, Any]] = [patient]
     diagnosis = history.diagnosis
     condition: dict[str, Any] = {"resourceType": "Condition", "id": "csu", "subject": subject,
@@ -65,6 +72,9 @@ def bundle(history: History) -> dict[str, Any]:
             observation.update(code=local("clinician-response"), valueCodeableConcept=local(a.judgement))
         else:
             observation.update(code=local(a.instrument), valueInteger=a.score)
+        if a.course is not None:
+            position = history.course_index(a.course)
+            observation["focus"] = [{"reference": f"MedicationStatement/course-{position + 1}"}]
         finish(observation, a.date, a.notes)
         resources.append(observation)
     for n, s in enumerate(history.screenings, start=1):
@@ -117,6 +127,8 @@ def medication_statement(course: Any, rid: str, subject: dict[str, str]) -> dict
         extensions.append({"url": EXTENSION + "dose-multiple", "valueDecimal": course.dose_multiple})
     if course.duration_days is not None:
         extensions.append({"url": EXTENSION + "duration-days", "valueInteger": course.duration_days})
+    if course.gap_before is not None:
+        extensions.append({"url": EXTENSION + "gap-before", "valueString": course.gap_before})
     if extensions:
         statement["extension"] = extensions
     if course.notes:

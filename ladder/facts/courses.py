@@ -18,8 +18,8 @@ def day(value: date | None) -> int | None:
     return value.toordinal() if value else None
 
 
-def as_of_day(history: History) -> int | None:
-    """The last date the record speaks of: 'now' for an ongoing course (pure, no clock)."""
+def last_recorded_day(history: History) -> int | None:
+    """The last date the record speaks of."""
     dates = [history.anchor.date if history.anchor else None, history.diagnosis.onset]
     dates += [d for c in history.courses for d in (c.start, c.end)]
     dates += [a.date for a in history.assessments] + [s.date for s in history.screenings]
@@ -28,9 +28,21 @@ def as_of_day(history: History) -> int | None:
     return max(known).toordinal() if known else None
 
 
-def course_facts(history: History, book: Rulebook, index: DrugIndex) -> tuple[list[Fact], list[Fact]]:
+def now_day(history: History, as_of: date | None) -> int | None:
+    """'Now' for an ongoing course: the last day the record covers when it says so
+    (observed_until), else the audit date; never before the record's own last date. With neither
+    (a caller that gives no audit date), the record's last date."""
+    last = last_recorded_day(history)
+    bound = history.observed_until or as_of
+    if bound is None:
+        return last
+    return max(bound.toordinal(), last) if last is not None else bound.toordinal()
+
+
+def course_facts(history: History, book: Rulebook, index: DrugIndex,
+                 as_of: date | None = None) -> tuple[list[Fact], list[Fact]]:
     """One fact per course, and the data-quality facts met on the way."""
-    now = as_of_day(history)
+    now = now_day(history, as_of)
     courses: list[Fact] = []
     issues: list[Fact] = []
     for number, course in enumerate(history.courses, start=1):
@@ -39,6 +51,8 @@ def course_facts(history: History, book: Rulebook, index: DrugIndex) -> tuple[li
         fact, found = _course_fact(course, f"course-{number}", now, index)
         if course.id is not None:
             fact["source_id"] = course.id
+        if course.gap_before_days is not None:
+            fact["gap_before_days"] = course.gap_before_days
         _assign_step(fact, book)
         earlier = next((c for c in reversed(courses) if c["drug"] == fact["drug"]), None)
         fact["continues"] = "yes" if earlier and continues(earlier, fact) else "no"
@@ -57,12 +71,23 @@ def episode_days(group: list[Fact]) -> int | None:
     return None if None in lengths else sum(lengths)  # type: ignore[arg-type]
 
 
+# Stop reasons that end an episode: the drug was stopped, so giving it again is a re-treatment (a
+# new trial), not a continuation. "ineffective" is not among them: a course stopped as ineffective
+# and followed at once by a higher dose of the same drug is that episode's escalation.
+ENDS_EPISODE = {"remission", "adverse_event", "intolerance", "patient_choice"}
+
+
 def continues(previous: Fact, course: Fact) -> bool:
     """A course continues the last earlier course of the same drug (a dose or schedule change within
     one episode, not a new trial) when it began as that one ended, within one dosing interval, or
-    when neither has any date (consecutive lines of an undated history). Otherwise it is a new
-    episode: reporting a check twice is safer than missing a new course."""
+    when neither has any date (consecutive lines of an undated history), unless the record says
+    they were separate: the earlier one stopped (remission, a reaction, the patient's choice) or a
+    gap is stated before the later one. Otherwise it is a new episode: reporting a check twice is
+    safer than missing a new course."""
     if previous["recognised"] == "no" or previous["drug"] != course["drug"]:
+        return False
+    if previous.get("stop_reason") in ENDS_EPISODE or \
+            course.get("gap_before_days", 0) > max(1, previous.get("interval_days", 1)):
         return False
     end, start = previous.get("end_day"), course.get("start_day")
     if end is not None and start is not None:
@@ -140,6 +165,8 @@ def _schedule(frequency: str | None, dose: float | None, unit: str | None,
 def _timing(course: Course, fact: Fact, now: int | None, issues: list[Fact]) -> None:
     start, length = day(course.start), course.length_days
     end = day(course.end) if course.end else (now if course.ongoing else None)
+    if course.ongoing and end is not None and start is not None and end < start:
+        end = start  # audited as of a day before it began: no days yet
     if end is None and start is not None and length is not None:
         end = start + length  # "from 2023-01-01 for 6 months"
     backwards = start is not None and end is not None and end < start

@@ -24,7 +24,7 @@ from typing import Any
 
 from .. import conditions
 from ..rulebook import Phase, RefractorySpec
-from .control import Reading, latest_in
+from .control import Reading, latest_in, tied_to
 from .courses import continues, episode_days
 
 Fact = dict[str, Any]
@@ -32,6 +32,7 @@ _UNCONTROLLED_STOP = {"ineffective"}
 _CONTROLLED_STOP = {"remission"}
 _ESCALATED = "escalated to the next phase"
 _MAX_FOLLOW_UP_DAYS = 28
+_OPEN_ENDED = 10 ** 7  # a day number past any date: an open-ended course's window has no end
 
 
 @dataclass(frozen=True)
@@ -63,13 +64,21 @@ class Verdict:
     phases: list[PhaseResult]
 
 
-def evaluate(spec: RefractorySpec, courses: list[Fact], readings: list[Reading]) -> Verdict:
+def evaluate(spec: RefractorySpec, courses: list[Fact], readings: list[Reading],
+             complete: bool | None = None) -> Verdict:
+    """`complete` False: the record is declared truncated, so a phase with no course in it is
+    unknown (it may lie beyond what the record covers), never "not met"."""
     results: list[PhaseResult] = []
     for number, phase in enumerate(spec.phases):
         previous = results[-1].run if results else None
         following = spec.phases[number + 1] if number + 1 < len(spec.phases) else None
         results.append(_phase(phase, courses, readings, previous, following))
     _apply_implication(spec, courses, results)
+    if complete is False:
+        for result in results:
+            if result.status is False and not result.evidence:
+                result.status = None
+                result.missing.append(f"a record of {result.label} (the record is declared incomplete)")
     status = conditions.all3(r.status for r in results)
     missing = list(dict.fromkeys(m for r in results if r.status is None for m in r.missing))
     if status is True:
@@ -80,13 +89,19 @@ def evaluate(spec: RefractorySpec, courses: list[Fact], readings: list[Reading])
     return Verdict("indeterminate", missing, "; ".join(missing), results)
 
 
+# When a phase is not met, the reason given is the check that decides it, in this order: a course
+# that controlled the disease is the answer whatever its length ("controlled on 2-weekly dosing",
+# not "74 days of 84"); then a course that is not the phase's; then the order; then the length.
+_DECIDING = ("outcome", "qualifies", "order", "duration")
+
+
 def _phase(phase: Phase, courses: list[Fact], readings: list[Reading], previous: Run | None,
            following: Phase | None) -> PhaseResult:
     result = PhaseResult(phase.label, False, reason="no qualifying course is recorded")
     later = _compiled(following) if following else None
-    for run in _runs(courses, _compiled(phase), later):
+    for run in _runs(courses, _compiled(phase), later, readings):
         course = run.fact
-        outcome = _uncontrolled(course, readings, courses)
+        outcome = _uncontrolled(run, courses, readings)
         if outcome[0] is None and phase.implied_by_next and later and \
                 _escalated(courses, run.last, later):
             outcome = (True, _ESCALATED)
@@ -104,17 +119,20 @@ def _phase(phase: Phase, courses: list[Fact], readings: list[Reading], previous:
             result.missing.append(f"{_name(course)}: " + ", ".join(
                 why for value, why in checks.values() if value is None and why))
         elif verdict is False and result.status is False:
-            result.reason = next(why for value, why in checks.values() if value is False)
+            result.reason = next(checks[name][1] for name in _DECIDING if checks[name][0] is False)
     if result.status is True:
         result.missing = []
     return result
 
 
 def _runs(courses: list[Fact], qualify: conditions.Predicate,
-          later: conditions.Predicate | None) -> list[Run]:
+          later: conditions.Predicate | None, readings: list[Reading]) -> list[Run]:
     """The courses that might qualify for a phase, with consecutive qualifying courses of one
     episode joined into one run. A course of unknown schedule stays on its own, and so does one
-    that qualifies for the next phase too (600 mg every 4 weeks): it is where that phase begins."""
+    that qualifies for the next phase too (600 mg every 4 weeks): it is where that phase begins.
+    A course that controlled the disease (its last assessment says so) ends its run: treatment
+    given again after a response is a new trial, not more of the same one (so does a stop in
+    remission or a stated gap, which end the episode itself: see courses.continues)."""
     runs: list[Run] = []
     for position, course in enumerate(courses):
         qualifies = qualify(course)
@@ -123,7 +141,9 @@ def _runs(courses: list[Fact], qualify: conditions.Predicate,
         last = runs[-1] if runs else None
         joinable = qualifies is True and (later is None or later(course) is False)
         if joinable and last and last.joinable and course["continues"] == "yes" and \
-                _previous_of_drug(courses, position) == last.last:
+                _previous_of_drug(courses, position) == last.last and \
+                _uncontrolled(Run(last.last, last.last, True, courses[last.last]), courses,
+                              readings)[0] is not False:
             runs[-1] = Run(last.first, position, True, _joined(courses[last.first:position + 1]),
                            joinable=True)
         else:
@@ -150,13 +170,43 @@ def _joined(run: list[Fact]) -> Fact:
 
 def _apply_implication(spec: RefractorySpec, courses: list[Fact], results: list[PhaseResult]) -> None:
     """A phase with no course of its own is unknown, not failed, when the record shows the patient
-    in the next phase: the pack says the next phase implies this one came first."""
+    in the next phase: the pack says the next phase implies this one came first, perhaps before
+    the record begins. Unless the record shows that episode's beginning too, too close before the
+    next phase for this one to fit (150 mg, then 300 mg every 2 weeks two weeks later): not met."""
     for position, phase in enumerate(spec.phases[:-1]):
         here, after = results[position], results[position + 1]
         if phase.implied_by_next and here.status is False and not here.evidence \
                 and after.evidence:
+            room = _room_before(courses, after, phase.min_days)
+            if room is not None:
+                here.reason = room
+                continue
             here.status = None
             here.missing.append(f"a record of {phase.label} (the record shows the next phase)")
+
+
+def _room_before(courses: list[Fact], after: PhaseResult, min_days: int) -> str | None:
+    """Why there was no room for a phase of `min_days` before the next phase's first course, when
+    the record shows the episode beginning (a dated earlier course of the drug that the next
+    phase's course continues) fewer than `min_days` before it; None when it does not."""
+    ids = [e["id"] for e in after.evidence]
+    first = next((n for n, c in enumerate(courses) if c["id"] in ids[0].split(" + ")), None)
+    if first is None or "start_day" not in courses[first]:
+        return None
+    begin = first
+    while True:
+        earlier = next((n for n in range(begin - 1, -1, -1)
+                        if courses[n]["drug"] == courses[begin]["drug"]), None)
+        if earlier is None or courses[begin]["continues"] != "yes" or "start_day" not in courses[earlier]:
+            break
+        begin = earlier
+    if begin == first:
+        return None  # the record does not show the episode's beginning: it may lie before the record
+    days = courses[first]["start_day"] - courses[begin]["start_day"]
+    if days >= min_days:
+        return None
+    return (f"the {courses[begin]['drug']} episode began on {courses[begin]['start']}, {days} days "
+            f"before {courses[first]['start']}: no room for {min_days} days of it")
 
 
 def _unrecorded(course: Fact) -> str:
@@ -177,14 +227,21 @@ def _escalated(courses: list[Fact], position: int, following: conditions.Predica
 def _long_enough(course: Fact, min_days: int) -> tuple[bool | None, str]:
     days = course.get("days")
     if days is None:
-        return None, "start and end dates"
-    if course.get("ongoing") == "yes":
-        return days >= min_days, f"not yet: ongoing, {days} days so far of the {min_days} required"
+        missing = [name for key, name in (("start_day", "start date"), ("end_day", "end date"))
+                   if key not in course]
+        return None, (" and ".join(missing) or "dates") + " (or how long it lasted)"
+    if course.get("ongoing") == "yes" and days < min_days:
+        return None, f"ongoing: {days} days so far of the {min_days} required"
     return days >= min_days, f"lasted {days} days, under the {min_days} days required"
 
 
-def _uncontrolled(course: Fact, readings: list[Reading], courses: list[Fact]) -> tuple[bool | None, str]:
-    reading = latest_in(readings, course.get("start_day"), _follow_up(course, courses))
+def _uncontrolled(run: Run, courses: list[Fact], readings: list[Reading]) -> tuple[bool | None, str]:
+    """How the run went: the last assessment the record ties to its courses, else the last dated
+    one in its window, else why it stopped."""
+    course = run.fact
+    ids = {c["id"] for c in courses[run.first:run.last + 1] if c["drug"] == course["drug"]}
+    reading = tied_to(readings, ids) or latest_in(readings, course.get("start_day"),
+                                                  _follow_up(courses[run.last], courses))
     if reading:
         return reading.status == "uncontrolled", f"controlled on {reading.date} ({reading.label})"
     stop = course.get("stop_reason")
@@ -192,14 +249,19 @@ def _uncontrolled(course: Fact, readings: list[Reading], courses: list[Fact]) ->
         return True, ""
     if stop in _CONTROLLED_STOP:
         return False, "stopped in remission"
-    return None, "a dated UAS7/UCT during the course, or why it stopped"
+    return None, "a UAS7/UCT during the course (dated, or tied to the course), or why it stopped"
 
 
 def _follow_up(course: Fact, courses: list[Fact]) -> int | None:
     """The last day whose assessment still tells how a course went: its end, or up to one dosing
     interval later (the visit after the last dose, while that dose still acts, at most 4 weeks),
-    but no later than the day another course began (that day's score is the new one's baseline)."""
+    but no later than the day another course began (that day's score is the new one's baseline).
+    A course with a start and no end (open-ended) runs until another course begins, or to the
+    last day the record covers."""
     end = course.get("end_day")
+    if end is None and "start_day" in course:
+        starts = [c["start_day"] for c in courses if c.get("start_day", -1) > course["start_day"]]
+        return min(starts) if starts else _OPEN_ENDED
     if end is None or course.get("ongoing") == "yes" or "interval_days" not in course:
         return end
     limit = end + min(int(course["interval_days"]), _MAX_FOLLOW_UP_DAYS)

@@ -93,6 +93,7 @@ class _Mapper:
         self.out: dict[str, Any] = {"courses": [], "assessments": [], "adverse_events": [],
                                     "screenings": [], "comorbidities": [], "unmapped": []}
         self.rows: dict[str, str] = {}
+        self.course_refs: dict[str, int] = {}  # "MedicationStatement/x" -> the course's position from 1
 
     def history(self) -> dict[str, Any]:
         administrations = []
@@ -106,6 +107,7 @@ class _Mapper:
             elif kind != "Medication":
                 self._unmapped(resource, "resource type not used by ladder")
         self._administrations(administrations)
+        self._judged_courses()
         out = {k: v for k, v in self.out.items() if v}
         out.setdefault("id", self.bundle.id or "unidentified")
         if "birth" in out:
@@ -124,6 +126,12 @@ class _Mapper:
         anchor = _extension(patient, "anchor")  # published cases: relative times anchored to a date
         if anchor is not None and anchor.valueDate:
             self.out["anchor"] = {"date": anchor.valueDate.isoformat(), "meaning": _extension_text(anchor)}
+        until = _extension(patient, "observed-until")  # how far the record reaches
+        if until is not None and until.valueDate:
+            self.out["observed_until"] = until.valueDate.isoformat()
+        complete = _extension(patient, "record-complete")
+        if complete is not None and complete.valueBoolean is not None:
+            self.out["complete"] = complete.valueBoolean
 
     def _Condition(self, condition: Any) -> None:
         codes = {c.code for c in (condition.code.coding or [])} if condition.code else set()
@@ -198,6 +206,9 @@ class _Mapper:
             return self._unmapped(observation, f"code {code or _text(observation.code)!r} is not a "
                                                f"score or screening ladder knows")
         _put(entry, "date", when)
+        focus = [f.reference for f in observation.focus or [] if f.reference]
+        if focus:  # Observation.focus: the course the score or judgement is about (resolved below)
+            entry["course"] = focus[0]
         self._note(observation, entry)
         self.rows[f"assessments.{len(self.out['assessments'])}"] = _ref(observation)
         self.out["assessments"].append(entry)
@@ -252,6 +263,9 @@ class _Mapper:
         duration = _extension(resource, "duration-days")
         if duration is not None and duration.valueInteger is not None:
             course["duration_days"] = duration.valueInteger
+        gap = _extension(resource, "gap-before")  # 'restarted a year later'
+        if gap is not None and gap.valueString:
+            course["gap_before"] = gap.valueString
         self._note(resource, course)
         return course
 
@@ -307,6 +321,18 @@ class _Mapper:
     def _add_course(self, resource: Any, course: dict[str, Any]) -> None:
         self.rows[f"courses.{len(self.out['courses'])}"] = _ref(resource)
         self.out["courses"].append(course)
+        self.course_refs[_ref(resource)] = len(self.out["courses"])
+
+    def _judged_courses(self) -> None:
+        """An assessment's focus, a reference to a medication resource, as that course's position."""
+        for number, entry in enumerate(self.out["assessments"]):
+            if "course" in entry:
+                reference = entry.pop("course")
+                if reference in self.course_refs:
+                    entry["course"] = self.course_refs[reference]
+                else:
+                    self.out["unmapped"].append(f"{self.rows[f'assessments.{number}']}: focus "
+                                                f"{reference} is not a course ladder read")
 
     def _note(self, resource: Any, entry: dict[str, Any]) -> None:
         notes = [n.text for n in getattr(resource, "note", None) or [] if n.text]

@@ -16,7 +16,7 @@ Item = dict[str, Any]
 class Sink(Protocol):
     @staticmethod
     def render(item: Item) -> Any: ...
-    def begin(self, ladder: str, rules: dict[str, str]) -> str: ...
+    def begin(self, ladder: str, rules: dict[str, str], as_of: str) -> str: ...
     def write(self, rendered: Any) -> str | bytes: ...
     def end(self, tally: Tally) -> str: ...
 
@@ -24,7 +24,7 @@ class Sink(Protocol):
 class StreamSink:
     """A format printed piece by piece as results arrive: no header or footer unless overridden."""
 
-    def begin(self, ladder: str, rules: dict[str, str]) -> str:
+    def begin(self, ladder: str, rules: dict[str, str], as_of: str) -> str:
         return ""
 
     def write(self, rendered: str | bytes) -> str | bytes:

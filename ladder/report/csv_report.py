@@ -12,11 +12,11 @@ import orjson
 from .base import StreamSink
 
 COLUMNS = ["patient", "source", "step", "refractory", "code", "name", "severity", "message",
-           "citation", "evidence"]
+           "citation", "evidence", "as_of"]
 
 
 class CsvSink(StreamSink):
-    def begin(self, ladder: str, rules: dict[str, str]) -> str:
+    def begin(self, ladder: str, rules: dict[str, str], as_of: str) -> str:
         return _rows([COLUMNS])
 
     @staticmethod
@@ -24,11 +24,15 @@ class CsvSink(StreamSink):
         if "error" in item:
             error = item["error"]
             return _rows([[error["patient"] or "", error["source"], "", "", "ERROR", "", "",
-                           error["message"], "", ""]])
+                           error["message"], "", "", ""]])
         head = [item["id"], item["source"], item["step"]["code"], item["refractory"]["status"]]
-        rows = [head + [f["code"], f["name"], f["severity"], f["message"], f["citation"]["source"],
-                        orjson.dumps(f["evidence"]).decode()] for f in item["findings"]]
-        return _rows(rows or [head + [""] * 6])
+        rows = [head + [f["code"], f["name"], f["severity"], f["message"], _cited(f["citation"]),
+                        orjson.dumps(f["evidence"]).decode(), item["as_of"]] for f in item["findings"]]
+        return _rows(rows or [head + [""] * 6 + [item["as_of"]]])
+
+
+def _cited(citation: dict[str, Any]) -> str:
+    return citation["source"] + ("" if citation["confirmed"] else " (UNCONFIRMED)")
 
 
 def _rows(rows: list[list[Any]]) -> str:

@@ -11,7 +11,7 @@ from .text import VERDICT
 
 
 def render(history: History, derived: PatientFacts, result: PatientResult) -> str:
-    out = [f"{history.id}  ({result.source})"]
+    out = [f"{history.id}  ({result.source}), audited as of {result.as_of}"]
     if history.anchor:
         out.append(f"  dates anchored: {history.anchor.date} = {history.anchor.meaning}")
     out += ["", "Timeline", *_timeline(history, derived)]

@@ -13,8 +13,8 @@ class JsonSink:
     def __init__(self) -> None:
         self.document: dict[str, Any] = {}
 
-    def begin(self, ladder: str, rules: dict[str, str]) -> str:
-        self.document = {"ladder": ladder, "rules": rules, "patients": [], "errors": []}
+    def begin(self, ladder: str, rules: dict[str, str], as_of: str) -> str:
+        self.document = {"ladder": ladder, "as_of": as_of, "rules": rules, "patients": [], "errors": []}
         return ""
 
     @staticmethod

@@ -12,8 +12,8 @@ VERDICT = {"met": "MET", "not_met": "NOT MET", "indeterminate": "CANNOT BE DETER
 
 
 class TextSink(StreamSink):
-    def begin(self, ladder: str, rules: dict[str, str]) -> str:
-        self.rules = f"rules {rules['id']} {rules['version']}"
+    def begin(self, ladder: str, rules: dict[str, str], as_of: str) -> str:
+        self.rules = f"rules {rules['id']} {rules['version']}, as of {as_of}"
         return ""
 
     @staticmethod

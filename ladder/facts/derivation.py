@@ -1,0 +1,307 @@
+"""History -> facts: every fact the engine is told about one patient, and the verdicts derived on
+the way. Pure: no I/O, no clock (the audit date is given); the only module state is caches of pure
+functions (per pack, per drug name, per schedule), which a cohort writes again and again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from .. import conditions
+from ..drugs import DrugIndex, default_index
+from ..model import History
+from ..rulebook import Rulebook, Step
+from . import refractory
+from .control import control_fact, readings
+from .courses import Fact, course_facts, episode_days, step_tests
+
+_NOT_TOLERATED = {"adverse_event", "intolerance"}
+# The record fields a ladder verdict needs from a course, and what to call them.
+_NEEDED = (("dose", "dose"), ("interval_days", "frequency"), ("days", "dates or duration"))
+
+
+@dataclass
+class PatientFacts:
+    """Everything the engine is told about one patient, and the verdicts derived on the way."""
+
+    facts: list[Fact]
+    patient: Fact
+    verdict: refractory.Verdict
+
+
+def derive(history: History, book: Rulebook, index: DrugIndex | None = None,
+           as_of: date | None = None) -> PatientFacts:
+    """The facts of one history, audited as of `as_of` (an ongoing course runs to it, or to the
+    record's observed_until; with neither, to the record's last date)."""
+    index = index or default_index()
+    courses, issues = course_facts(history, book, index, as_of)
+    seen = readings(history, book.control)
+    trials = _trials(courses, book)
+    verdict = refractory.evaluate(book.refractory, courses, seen, history.complete)
+    patient = _patient(history, courses)
+    facts: list[Fact] = [
+        patient, *courses, *trials, *_escalations(courses, trials),
+        # Only the steps and drug classes some check asks about: another could match no check.
+        *_steps(book, courses, _asked_for(book, "step", "code")),
+        *_conditions(history, book), *_screenings(history, book),
+        *_drug_classes(courses, index, _asked_for(book, "drug_class", "class")),
+        control_fact(seen, _current(courses)),
+        _refractory_fact(book, verdict), *issues, *_missing_values(courses),
+        *({"id": f"dq-unmapped-{n}", "type": "dq", "issue": "unmapped", "detail": what}
+          for n, what in enumerate(history.unmapped, start=1)),
+    ]
+    return PatientFacts(facts, patient, verdict)
+
+
+def _current(courses: list[Fact]) -> list[Fact]:
+    """The current treatment: the course begun last (of those dated) and the earlier courses of its
+    episode (a dose step-down continues the treatment that controlled the disease), first first."""
+    dated = [c for c in courses if "start_day" in c]
+    if not dated:
+        return []
+    episode = [max(dated, key=lambda c: c["start_day"])]
+    while episode[0]["continues"] == "yes":
+        position = courses.index(episode[0])
+        earlier = next((c for c in reversed(courses[:position]) if c["drug"] == episode[0]["drug"]), None)
+        if earlier is None:
+            break
+        episode.insert(0, earlier)
+    return episode
+
+
+def _patient(history: History, courses: list[Fact]) -> Fact:
+    top = max((c for c in courses if "step_rank" in c), key=lambda c: c["step_rank"], default=None)
+    fact: Fact = {"id": "patient", "type": "patient", "sex": history.sex,
+                  "angioedema": history.diagnosis.angioedema, "courses": len(courses),
+                  "assessments": len(history.assessments),
+                  "step": top["step"] if top else "none",
+                  "step_label": top["step_label"] if top else "no ladder step recorded",
+                  "step_rank": top["step_rank"] if top else 0}
+    if history.age is not None:
+        fact["age"] = history.age
+    return fact
+
+
+def _trials(courses: list[Fact], book: Rulebook) -> list[Fact]:
+    """One trial per episode at a step: consecutive courses of one drug at one step (a dose or
+    schedule change) are judged together."""
+    groups: list[list[Fact]] = []
+    for course in courses:
+        group = next((g for g in reversed(groups) if g[-1]["drug"] == course["drug"]), None)
+        if group and course["continues"] == "yes" and course.get("step") == group[-1].get("step"):
+            group.append(course)
+        else:
+            groups.append([course])
+    return [trial for group in groups if (trial := _trial(group, book))]
+
+
+def _trial(group: list[Fact], book: Rulebook) -> Fact | None:
+    first, last = group[0], group[-1]
+    step = _steps_by_code(book).get(first.get("step"))
+    if step is None or step.trial is None:
+        return None
+    spec = step.trial
+    days = episode_days(group)
+    doses = [c.get("dose") if c.get("unit") == "mg" else None for c in group]
+    dose = max(doses) if None not in doses else None  # type: ignore[type-var]
+    missing = []
+    if spec.min_dose_mg and dose is None:
+        missing.append("dose in mg")
+    if days is None:
+        missing.append("duration (dates or length)")
+    short = days is not None and days < spec.min_days
+    if spec.min_dose_mg and dose is not None and dose < spec.min_dose_mg:
+        verdict = "under_dosed"
+    elif last.get("stop_reason") in _NOT_TOLERATED:
+        # Stopped for a reaction: not an adequate trial of a tolerated treatment, however long (three
+        # 4-weekly doses, each followed by worsening and chest discomfort, are 12 weeks).
+        verdict = "not_tolerated"
+    elif short:
+        verdict = "ongoing" if last.get("ongoing") == "yes" else "too_short"
+    elif missing:
+        verdict = "unknown"
+    else:
+        verdict = "adequate"
+    fact: Fact = {"id": f"trial-{first['id']}", "type": "trial", "course": first["id"],
+                  "courses": ", ".join(c["id"] for c in group), "drug": first["drug"],
+                  "step": step.code, "step_label": step.label, "verdict": verdict,
+                  "min_days": spec.min_days, "missing": ", ".join(missing)}
+    for key, value in (("days", days), ("dose", dose), ("start", first.get("start")),
+                       ("end", last.get("end")), ("stop_reason", last.get("stop_reason")),
+                       ("min_dose_mg", spec.min_dose_mg)):
+        if value is not None:
+            fact[key] = value
+    return fact
+
+
+@lru_cache(maxsize=16)
+def _steps_by_code(book: Rulebook) -> dict[str, Step]:
+    """The pack's steps by code (looked up for every trial)."""
+    return {step.code: step for step in book.steps}
+
+
+def _escalations(courses: list[Fact], trials: list[Fact]) -> list[Fact]:
+    """Each step's first course, paired with the highest lower-step course begun before it."""
+    by_course = {course: t for t in trials for course in t["courses"].split(", ")}
+    dated = sorted((c for c in courses if "step_rank" in c and "start_day" in c),
+                   key=lambda c: (c["start_day"], c["step_rank"]))
+    out, seen_steps = [], set()
+    for course in dated:
+        if course["step"] in seen_steps:
+            continue
+        seen_steps.add(course["step"])
+        earlier = [c for c in dated if c["start_day"] < course["start_day"]
+                   and c["step_rank"] < course["step_rank"] and c["id"] in by_course]
+        if not earlier:
+            continue
+        source = max(earlier, key=lambda c: (c["step_rank"], c["start_day"]))
+        trial = by_course[source["id"]]
+        fact = {"id": f"escalation-{course['id']}", "type": "escalation",
+                "from_course": source["id"], "from_drug": source["drug"],
+                "from_step": source["step"], "from_verdict": trial["verdict"],
+                "min_days": trial["min_days"], "to_course": course["id"],
+                "to_drug": course["drug"], "to_step": course["step"], "to_start": course["start"],
+                "gap_days": course["start_day"] - source["start_day"]}
+        if "days" in source:
+            fact["from_days"] = source["days"]
+        out.append(fact)
+    return out
+
+
+def _steps(book: Rulebook, courses: list[Fact], codes: frozenset[str] | None = None) -> list[Fact]:
+    """A fact per step (of `codes`, or every step): reached yes, no, or unknown."""
+    at_step: dict[str, list[Fact]] = {}
+    for course in courses:
+        if "step" in course:
+            at_step.setdefault(course["step"], []).append(course)
+    uncertain = [c for c in courses if c.get("step_certain") == "no"]
+    out = []
+    for code, test, template in _step_facts(book, codes):
+        found = at_step.get(code, [])
+        # A course placed lower only because its dose or schedule is unknown might have reached
+        # this step (an antihistamine of unknown dose might be up-dosed; never omalizumab).
+        fact = {**template, "reached": "yes" if found else (
+            "unknown" if any(test(c) is None for c in uncertain) else "no")}
+        first = min((c["start"] for c in found if "start" in c), default=None)
+        if first:
+            fact["first_start"] = first
+        out.append(fact)
+    return out
+
+
+@lru_cache(maxsize=16)
+def _step_facts(book: Rulebook, codes: frozenset[str] | None) -> list[tuple[str, conditions.Predicate, Fact]]:
+    """Each step's (of `codes`, or all) code, compiled match, and the fields of its fact that never
+    change."""
+    return [(step.code, test, {"id": f"step-{step.code}", "type": "step", "code": step.code,
+                               "label": step.label, "rank": rank})
+            for rank, step, test in step_tests(book) if codes is None or step.code in codes]
+
+
+@lru_cache(maxsize=64)
+def _asked_for(book: Rulebook, kind: str, field: str) -> frozenset[Any] | None:
+    """The values of `field` that the pack's checks ask of a `kind` fact, or None when some check
+    takes any value (most patients have no course of most drug classes, and the checks name two)."""
+    values: set[Any] = set()
+    for check in book.checks:
+        for _, pattern_kind, condition in check.patterns:
+            if pattern_kind == kind:
+                plain = dict(conditions.plain_tests(condition))
+                if field not in plain:
+                    return None
+                values.update(plain[field])
+    return frozenset(values)
+
+
+def _conditions(history: History, book: Rulebook) -> list[Fact]:
+    """Comorbidities the pack's checks know, matched by name (contained words) or code prefix."""
+    known = [(number, condition.name, _categories(book, condition.name, condition.code))
+             for number, condition in enumerate(history.comorbidities, start=1)]
+    return [{"id": f"condition-{category}-{number}", "type": "condition", "category": category,
+             "name": name}
+            for category in book.conditions for number, name, categories in known
+            if category in categories]
+
+
+@lru_cache(maxsize=4096)  # a cohort writes a few hundred comorbidities
+def _categories(book: Rulebook, name: str, code: str | None) -> tuple[str, ...]:
+    """The pack's condition categories a comorbidity falls in."""
+    written = f" {' '.join(name.lower().split())} "
+    return tuple(category for category, spec in book.conditions.items()
+                 if any(f" {known.lower()} " in written for known in spec.names)
+                 or (code and any(code.upper().startswith(prefix.upper()) for prefix in spec.codes)))
+
+
+def _screenings(history: History, book: Rulebook) -> list[Fact]:
+    out = []
+    for group, kinds in book.screenings.items():
+        found = [s for s in history.screenings if s.kind in kinds]
+        fact: Fact = {"id": f"screening-{group}", "type": "screening", "group": group,
+                      "documented": "yes" if found else "no", "kinds": ", ".join(kinds)}
+        dated = sorted((s for s in found if s.date), key=lambda s: s.date)  # type: ignore[arg-type,return-value]
+        if dated:
+            fact["date"], fact["result"] = dated[-1].date.isoformat(), dated[-1].result  # type: ignore[union-attr]
+            fact["first_day"] = dated[0].date.toordinal()  # type: ignore[union-attr]
+        elif found:
+            fact["result"] = found[-1].result
+        if found:
+            fact["undated"] = "yes" if len(dated) < len(found) else "no"
+        out.append(fact)
+    return out
+
+
+def _drug_classes(courses: list[Fact], index: DrugIndex,
+                  classes: frozenset[str] | None = None) -> list[Fact]:
+    """One fact per catalog class (of `classes`, or every class), present or not, so a check can
+    ask for 'no omalizumab' without a negation (durable_rules' none() depends on assertion order)."""
+    members: dict[str, list[Fact]] = {}
+    for course in courses:
+        members.setdefault(course["class"], []).append(course)
+    out = []
+    for cls, absent in _class_facts(index, classes):
+        found = members.get(cls)
+        if not found:
+            out.append(dict(absent))
+            continue
+        fact: Fact = {**absent, "courses": len(found),
+                      "repeated": "yes" if len(found) > 1 or any(
+                          c.get("schedule") == "intermittent" for c in found) else "no"}
+        durations = [c["days"] for c in found if "days" in c]
+        if durations:
+            fact["longest_days"] = max(durations)
+        out.append(fact)
+    return out
+
+
+@lru_cache(maxsize=16)
+def _class_facts(index: DrugIndex, classes: frozenset[str] | None) -> tuple[tuple[str, Fact], ...]:
+    """Each catalog class's (of `classes`, or all) fact when the record has no course of it."""
+    return tuple((cls, {"id": f"class-{cls}", "type": "drug_class", "class": cls, "label": label,
+                        "courses": 0, "repeated": "no"})
+                 for cls, label in index.catalog.classes.items() if classes is None or cls in classes)
+
+
+def _refractory_fact(book: Rulebook, verdict: refractory.Verdict) -> Fact:
+    return {"id": "refractory", "type": "refractory", "status": verdict.status,
+            "definition": book.refractory.id, "missing": "; ".join(verdict.missing),
+            "reason": verdict.reason}
+
+
+def _missing_values(courses: list[Fact]) -> list[Fact]:
+    """Courses on the ladder whose dose, schedule or dates the record does not give."""
+    out = []
+    for course in courses:
+        if "step" not in course:
+            continue
+        absent = [name for key, name in _NEEDED if key not in course
+                  and not (key == "dose" and "multiple" in course)
+                  and not (key == "interval_days" and "schedule" in course)]
+        if absent:
+            out.append({"id": f"dq-missing-{course['id']}", "type": "dq", "issue": "missing_value",
+                        "course": course["id"], "drug": course["written"],
+                        "field": ", ".join(absent),
+                        "detail": f"{course['written']}: {', '.join(absent)} not recorded"})
+    return out
+

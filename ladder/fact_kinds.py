@@ -18,6 +18,9 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
     "step": ("id", "code", "label", "rank", "reached", "first_start"),
     "condition": ("id", "category", "name"),
     "screening": ("id", "group", "documented", "kinds", "date", "result", "first_day", "undated"),
+    # A screening group judged for one new course of a drug class that needs it (pack: screenings).
+    "screen": ("id", "group", "label", "course", "drug", "start", "status", "date", "result", "kind",
+               "days_before", "window_days"),
     "drug_class": ("id", "class", "label", "courses", "repeated", "longest_days"),
     "control": ("id", "status", "label", "instrument", "score", "judgement", "date", "strength", "course",
                 "current_drug", "current_start"),

@@ -175,6 +175,32 @@ def _parse_pattern_key(key: str, position: int) -> tuple[str, str]:
     return match.group(1), match.group(2) or match.group(1)
 
 
+ScreeningKindName = Literal["tb", "hepatitis_b", "hepatitis_c", "hepatitis", "hiv"]
+
+
+class ScreeningGroup(Spec):
+    """Screenings of these kinds, judged before each new course of the `before` drug classes: a
+    result dated on or before the start (within `window_days` when set) satisfies it."""
+
+    kinds: list[ScreeningKindName] = Field(min_length=1)
+    label: str | None = Field(default=None, description="The group as a clinician names it.")
+    before: list[str] = Field(default=[], description="Drug classes whose start needs this screening.")
+    window_days: int | None = Field(default=None, gt=0, le=3650,
+                                    description="How long before the start a result still counts.")
+    citation: Citation | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_list(cls, value: Any) -> Any:
+        return {"kinds": value} if isinstance(value, list) else value  # the older form: kinds only
+
+    @model_validator(mode="after")
+    def _cited_window(self) -> "ScreeningGroup":
+        if self.window_days is not None and self.citation is None:
+            raise ValueError("a screening window is a threshold: cite it (citation)")
+        return self
+
+
 class PackInfo(Spec):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")
     version: str
@@ -189,7 +215,7 @@ class Rulebook(Spec):
     sources: dict[str, str]
     control: ControlSpec
     conditions: dict[str, ConditionCategory] = {}
-    screenings: dict[str, list[Literal["tb", "hepatitis_b", "hepatitis_c", "hepatitis", "hiv"]]] = {}
+    screenings: dict[str, ScreeningGroup] = {}
     steps: list[Step] = Field(min_length=1)
     refractory: RefractorySpec
     checks: list[Check] = Field(min_length=1)

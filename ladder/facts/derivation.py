@@ -16,6 +16,7 @@ from ..rulebook import Rulebook, Step
 from . import refractory
 from .control import control_fact, readings
 from .courses import Fact, course_facts, episode_days, step_tests
+from .screening import screens
 
 _NOT_TOLERATED = {"adverse_event", "intolerance"}
 # The record fields a ladder verdict needs from a course, and what to call them.
@@ -45,7 +46,7 @@ def derive(history: History, book: Rulebook, index: DrugIndex | None = None,
         patient, *courses, *trials, *_escalations(courses, trials),
         # Only the steps and drug classes some check asks about: another could match no check.
         *_steps(book, courses, _asked_for(book, "step", "code")),
-        *_conditions(history, book), *_screenings(history, book),
+        *_conditions(history, book), *_screenings(history, book), *screens(history, book, courses),
         *_drug_classes(courses, index, _asked_for(book, "drug_class", "class")),
         control_fact(seen, _current(courses)),
         _refractory_fact(book, verdict), *issues, *_missing_values(courses),
@@ -236,7 +237,8 @@ def _categories(book: Rulebook, name: str, code: str | None) -> tuple[str, ...]:
 
 def _screenings(history: History, book: Rulebook) -> list[Fact]:
     out = []
-    for group, kinds in book.screenings.items():
+    for group, spec in book.screenings.items():
+        kinds = spec.kinds
         found = [s for s in history.screenings if s.kind in kinds]
         fact: Fact = {"id": f"screening-{group}", "type": "screening", "group": group,
                       "documented": "yes" if found else "no", "kinds": ", ".join(kinds)}

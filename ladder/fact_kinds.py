@@ -12,7 +12,7 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
                "interval_days", "schedule", "start", "end", "start_day", "end_day", "days",
                "ongoing", "stop_reason", "continues", "source_id", "gap_before_days"),
     "trial": ("id", "course", "courses", "drug", "step", "step_label", "verdict", "days", "min_days", "dose",
-              "min_dose_mg", "missing", "start", "end", "stop_reason"),
+              "min_dose_mg", "missing", "start", "end", "stop_reason", "dose_text", "min_dose_text"),
     "escalation": ("id", "from_course", "from_drug", "from_step", "from_verdict", "from_days",
                    "min_days", "to_course", "to_drug", "to_step", "to_start", "gap_days"),
     "step": ("id", "code", "label", "rank", "reached", "first_start"),

@@ -62,8 +62,15 @@ class ConditionCategory(Spec):
 
 
 class TrialSpec(Spec):
-    min_days: int = Field(gt=0)
-    min_dose_mg: float | None = Field(default=None, gt=0)
+    """An adequate trial at a step: at least `min_days` at no less than the step's dose. The dose is
+    judged per course (time at a lower dose does not count): `min_dose_mg` for every drug of the
+    step, `min_dose_mg_by_drug` for some of them (a step of alternatives), `min_mg_per_kg_day` for
+    weight-based dosing (an amount in mg with no weight cannot be judged: unknown)."""
+
+    min_days: int = Field(gt=0, le=3650)
+    min_dose_mg: float | None = Field(default=None, gt=0, le=1e6)
+    min_dose_mg_by_drug: dict[str, Annotated[float, Field(gt=0, le=1e6)]] = {}
+    min_mg_per_kg_day: float | None = Field(default=None, gt=0, le=1000)
     citation: Citation
 
 
@@ -231,7 +238,7 @@ class Rulebook(Spec):
             seen = {v for v in values if values.count(v) > 1}
             if seen:
                 raise ValueError(f"duplicate {label}: {', '.join(sorted(seen))}")
-        reused = {c.code for c in self.checks} & set(self.retired_codes)
+        reused = ({c.code for c in self.checks} | {s.code for s in self.steps}) & set(self.retired_codes)
         if reused:
             raise ValueError(f"retired codes are never reused: {', '.join(sorted(reused))}")
         return self

@@ -166,7 +166,7 @@ def test_escalation_pairs_each_step_with_the_step_below():
          "start": START, "end": START + timedelta(days=5)}, oma(100, START + timedelta(days=5))]), BOOK)
     [escalation] = kinds(derived, "escalation")
     assert (escalation["from_step"], escalation["to_step"], escalation["from_verdict"]) == (
-        "AH1", "OMA", "too_short")
+        "AH1", "BIO", "too_short")
 
 
 def test_facts_are_pure_and_deterministic():
@@ -235,15 +235,16 @@ def test_a_score_after_the_next_treatment_began_is_not_the_last_ones_response():
 def test_a_course_of_unknown_dose_leaves_open_only_the_steps_it_could_reach():
     courses = kinds(derive(history([{"drug": "cetirizine"}]), BOOK), "course")
     steps = {f["code"]: f["reached"] for f in derivation._steps(BOOK, courses)}
-    assert (steps["AH1"], steps["AH4"], steps["OMA"], steps["CSA"]) == ("yes", "unknown", "no", "no")
+    assert (steps["AH1"], steps["AH4"], steps["BIO"], steps["CSA"]) == ("yes", "unknown", "no", "no")
 
 
 def test_only_the_steps_and_drug_classes_a_check_asks_about_are_derived():
     """The default pack asks of step facts only about AH4 (LAD004) and of drug classes only about
-    anti-IgE (LAD003) and systemic corticosteroids (STE002): other such facts could match no check."""
+    the licensed add-ons (LAD006) and systemic corticosteroids (STE002): other such facts could match no check."""
     derived = derive(history([{"drug": "cetirizine", "dose": 10, "unit": "mg", "frequency": "daily"}]), BOOK)
     assert [f["code"] for f in kinds(derived, "step")] == ["AH4"]
-    assert sorted(f["class"] for f in kinds(derived, "drug_class")) == ["anti_ige", "systemic_corticosteroid"]
+    assert sorted(f["class"] for f in kinds(derived, "drug_class")) == [
+        "anti_ige", "anti_il4r", "btk_inhibitor", "systemic_corticosteroid"]
     every_class = derivation._drug_classes(kinds(derived, "course"), default_index())
     assert len(every_class) == len(default_index().catalog.classes)
 
@@ -391,3 +392,37 @@ def test_missing_names_only_what_is_missing():
     verdict = refractory({**oma(1), "end": None}, oma(90, START + timedelta(days=200), "every 2 weeks"))
     assert verdict.status == "indeterminate"
     assert verdict.missing[0].startswith("omalizumab (course-1): end date (or how long it lasted)")
+
+
+# Section 3 and 5: trials and the 2026 ladder.
+
+def test_ciclosporin_below_its_step_dose_is_not_an_adequate_trial():
+    """1 mg/kg/day for 16 weeks read 'adequate trial'; the pack's source gives about 3-5 mg/kg/day."""
+    low = {"drug": "ciclosporin", "dose": 1, "unit": "mg/kg/day", "frequency": "daily",
+           "start": START, "end": START + timedelta(days=112)}
+    [trial] = kinds(derive(history([low]), BOOK), "trial")
+    assert trial["verdict"] == "under_dosed" and trial["min_dose_text"] == "3 mg/kg/day"
+    in_mg = {**low, "dose": 200, "unit": "mg"}
+    [trial] = kinds(derive(history([in_mg]), BOOK), "trial")
+    assert trial["verdict"] == "unknown" and "dose in mg/kg/day" in trial["missing"]
+
+
+def test_a_trial_dose_is_judged_per_course_not_as_the_episodes_highest():
+    """150 mg monthly for 16 weeks then one 300 mg dose read 'adequate trial, 140 days'."""
+    low = {**oma(112), "dose": 150}
+    one = oma(28, START + timedelta(days=112), stop_reason="adverse_event")
+    [trial] = kinds(derive(history([low, one]), BOOK), "trial")
+    assert trial["verdict"] == "under_dosed"
+
+
+def test_dupilumab_and_remibrutinib_are_the_licensed_add_on_step_not_above_ciclosporin():
+    for drug, dose, every in (("dupilumab", 300, "every 2 weeks"), ("remibrutinib", 25, "twice daily")):
+        course = {"drug": drug, "dose": dose, "unit": "mg", "frequency": every, "start": START,
+                  "end": START + timedelta(days=120)}
+        [fact] = kinds(derive(history([course]), BOOK), "course")
+        assert fact["step"] == "BIO"
+        [trial] = kinds(derive(history([course]), BOOK), "trial")
+        assert trial["verdict"] == "adequate"  # omalizumab's 300 mg is not their dose
+    jak = {"drug": "abrocitinib", "dose": 100, "unit": "mg", "frequency": "daily", "start": START}
+    [fact] = kinds(derive(history([jak]), BOOK), "course")
+    assert fact["step"] == "JAK" and fact["step_rank"] > BOOK.step_ranks["CSA"]

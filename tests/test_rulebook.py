@@ -62,7 +62,7 @@ def test_bad_code_duplicate_code_and_missing_citation():
 
     def uncited(d):
         del d["checks"][2]["citation"]
-    assert "checks[2] (LAD003).citation: Field required" in error_of(broken(uncited))
+    assert "checks[2] (LAD006).citation: Field required" in error_of(broken(uncited))
 
 
 def test_message_must_name_matched_fields():

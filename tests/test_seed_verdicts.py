@@ -34,8 +34,8 @@ def test_indeterminate_verdicts_name_what_is_missing(seed):
     assert any("start date and end date" in m for m in seed["seed-3"].refractory.missing)
 
 
-def test_every_seed_patient_reached_the_advanced_step(seed):
-    assert {p.step.code for p in seed.values()} == {"ADV"}
+def test_every_seed_patient_reached_the_jak_step(seed):
+    assert {p.step.code for p in seed.values()} == {"JAK"}
 
 
 @pytest.mark.parametrize("patient, code", [
@@ -43,7 +43,7 @@ def test_every_seed_patient_reached_the_advanced_step(seed):
     ("seed-4", "CSA001"),  # ciclosporin with hypertension
     ("seed-5", "STE001"),  # prednisone 25 mg daily for a month
     ("seed-5", "TRL005"),  # omalizumab stopped for adverse reactions
-    ("seed-6", "LAD003"),  # abrocitinib and ciclosporin with no omalizumab
+    ("seed-6", "LAD006"),  # abrocitinib and ciclosporin with no licensed add-on
     ("seed-6", "STE002"),  # intermittent corticosteroids
     ("seed-6", "CSA001"),
 ])

@@ -36,7 +36,7 @@ def test_patient_view_summarises_the_verdict_and_flags_deviations(url):
     response = post(url, "ladder-patient-view", hook_call("patient-view", "seed-1", seed_prefetch(1)))
     assert response.status_code == 200
     cards = response.json()["cards"]
-    assert cards[0]["summary"] == "CSU ladder: step ADV reached; refractory definition met"
+    assert cards[0]["summary"] == "CSU ladder: step JAK reached; refractory definition met"
     codes = [c["summary"].split()[0] for c in cards[1:]]
     assert codes == ["DQ001", "JAK008", "JAK008", "REF001"]  # screened, says the paper: no date or result
     for card in cards:
@@ -52,7 +52,7 @@ def test_order_select_checks_a_jak_inhibitor_drafted_with_no_omalizumab(url):
                                                       "birthDate": "1990"}}]})
     body = hook_call("order-select", "p9", prefetch, draftOrders=draft("abrocitinib", 100))
     cards = post(url, "ladder-order-select", body).json()["cards"]
-    assert [c["summary"].split()[0] for c in cards] == ["JAK002", "JAK003", "LAD003", "JAK001"]
+    assert [c["summary"].split()[0] for c in cards] == ["JAK002", "JAK003", "LAD006", "JAK001"]
     assert cards[0]["indicator"] == "critical"
 
 
@@ -61,7 +61,7 @@ def test_order_sign_checks_ciclosporin_for_a_hypertensive_patient(url):
                      draftOrders=draft("ciclosporin", 3, unit="mg/kg/d"))
     summaries = [c["summary"] for c in post(url, "ladder-order-sign", body).json()["cards"]]
     assert any(s.startswith("CSA001 ciclosporin") and "hypertension" in s for s in summaries)
-    assert any(s.startswith("LAD003") for s in summaries)
+    assert any(s.startswith("LAD006") for s in summaries)
 
 
 def test_without_prefetch_the_service_says_what_it_needs(url):

@@ -105,15 +105,15 @@ def _trial(group: list[Fact], book: Rulebook) -> Fact | None:
         return None
     spec = step.trial
     days = episode_days(group)
-    doses = [c.get("dose") if c.get("unit") == "mg" else None for c in group]
-    dose = max(doses) if None not in doses else None  # type: ignore[type-var]
+    floor = _dose_floor(spec, first["drug"])
+    dosed, dose = _dosed(group, floor, spec.min_days) if floor else (True, None)
     missing = []
-    if spec.min_dose_mg and dose is None:
-        missing.append("dose in mg")
+    if dosed is None:
+        missing.append(f"dose in {floor[1]}")  # type: ignore[index]
     if days is None:
         missing.append("duration (dates or length)")
     short = days is not None and days < spec.min_days
-    if spec.min_dose_mg and dose is not None and dose < spec.min_dose_mg:
+    if dosed is False:
         verdict = "under_dosed"
     elif last.get("stop_reason") in _NOT_TOLERATED:
         # Stopped for a reaction: not an adequate trial of a tolerated treatment, however long (three
@@ -129,12 +129,46 @@ def _trial(group: list[Fact], book: Rulebook) -> Fact | None:
                   "courses": ", ".join(c["id"] for c in group), "drug": first["drug"],
                   "step": step.code, "step_label": step.label, "verdict": verdict,
                   "min_days": spec.min_days, "missing": ", ".join(missing)}
-    for key, value in (("days", days), ("dose", dose), ("start", first.get("start")),
-                       ("end", last.get("end")), ("stop_reason", last.get("stop_reason")),
-                       ("min_dose_mg", spec.min_dose_mg)):
+    if floor:
+        fact["min_dose_text"] = f"{floor[0]:g} {floor[1]}"
+        if dose is not None:
+            fact["dose_text"] = f"{dose:g} {floor[1]}"
+    for key, value in (("days", days), ("dose", dose if floor and floor[1] == "mg" else None),
+                       ("start", first.get("start")), ("end", last.get("end")),
+                       ("stop_reason", last.get("stop_reason")),
+                       ("min_dose_mg", floor[0] if floor and floor[1] == "mg" else None)):
         if value is not None:
             fact[key] = value
     return fact
+
+
+def _dose_floor(spec: Any, drug: str) -> tuple[float, str] | None:
+    """The step's minimum dose for this drug: (amount, unit), or None when the step sets none."""
+    if drug in spec.min_dose_mg_by_drug:
+        return spec.min_dose_mg_by_drug[drug], "mg"
+    if spec.min_dose_mg:
+        return spec.min_dose_mg, "mg"
+    if spec.min_mg_per_kg_day:
+        return spec.min_mg_per_kg_day, "mg/kg/day"
+    return None
+
+
+def _dosed(group: list[Fact], floor: tuple[float, str], min_days: int) -> tuple[bool | None, float | None]:
+    """Whether the episode had its step's dose, judged per course: time at a lower dose does not
+    count (16 weeks at 150 mg then one 300 mg dose is under-dosed). None when a dose is unknown
+    (an amount in mg for a weight-based floor, with no weight, is unknown). Also the highest dose."""
+    field = "dose" if floor[1] == "mg" else "mg_per_kg_day"
+    doses = [c.get(field) if field != "dose" or c.get("unit") == "mg" else None for c in group]
+    if None in doses:
+        return None, None
+    highest = max(doses)  # type: ignore[type-var]
+    adequate = [c for c, d in zip(group, doses) if d >= floor[0]]  # type: ignore[operator]
+    if not adequate:
+        return False, highest
+    at_dose = [c.get("days") for c in adequate]
+    if len(adequate) < len(group) and None not in at_dose and sum(at_dose) < min_days:  # type: ignore[arg-type]
+        return False, highest
+    return True, highest
 
 
 @lru_cache(maxsize=16)

@@ -187,6 +187,8 @@ def rules_show(code: str, pack: str | None) -> None:
     status = "confirmed" if check.citation.confirmed else "UNCONFIRMED: the primary text was not seen"
     sources = [f"    {key}: {book.sources[key]}" for key in book.sources
                if key in check.citation.source.replace(",", " ").split()]
+    if "clinical.md" in check.citation.clause:
+        sources.append("    clinical.md: the project's reference notes, docs/clinical.md in the ladder repository")
     dump = lambda data: "    " + yaml.safe_dump(data, sort_keys=False, default_flow_style=None).strip().replace("\n", "\n    ")  # noqa: E731
     click.echo("\n".join([
         f"{check.code} {check.name} ({check.severity})", "", check.summary, "",

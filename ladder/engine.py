@@ -2,7 +2,7 @@
 
 We drive durable_rules' C module directly rather than through its Host class: the Host starts
 timer threads, round-trips every action through json, and runs actions we never need. What the
-reference (shared/reference/durable-rules.md) taught us, and how this module answers it:
+reference (docs/durable-rules.md) taught us, and how this module answers it:
 - a fact no rule accepts is "not handled": the Host raises, and in a list loses the patient's
   pending actions. The C call only reports it (result code 1) after asserting every other fact, so
   we accept that code; a fact no check could match is not even sent (`relevant`);

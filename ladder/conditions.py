@@ -16,35 +16,65 @@ from typing import Any, Callable, Iterable
 
 OPERATORS = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte", "ne": "$neq"}
 Scalar = (str, int, float, bool)
+MAX_DEPTH = 8  # `any` within `any`: packs need two or three levels
+MAX_VALUES = 256  # values in one list test (the engine compiles each as an alternative)
+_LARGEST = 2.0 ** 53
 
 
 class ConditionError(ValueError):
     """A condition that does not fit the language; the message names the field."""
 
 
-def validate(condition: Any, fields: Iterable[str], aliases: Iterable[str] = ()) -> None:
-    """Check a condition's shape and field names; `aliases` are the facts a `ref` may point to."""
-    known, refs = set(fields), set(aliases)
+def validate(condition: Any, fields: Iterable[str], aliases: Iterable[str] = (),
+             numeric: Iterable[str] = (), depth: int = 0) -> None:
+    """Check a condition's shape, field names and value types (a `numeric` field takes numbers,
+    any other text), nesting and sizes; `aliases` are the facts a `ref` may point to."""
+    known, refs, numbers = set(fields), set(aliases), set(numeric)
+    if depth > MAX_DEPTH:
+        raise ConditionError(f"conditions nested more than {MAX_DEPTH} levels deep")
     if not isinstance(condition, dict) or not condition:
         raise ConditionError("a condition is a non-empty mapping of field: test")
     for field, test in condition.items():
         if field == "any":
             if not isinstance(test, list) or not test:
                 raise ConditionError("any: takes a non-empty list of conditions")
+            if len(test) > MAX_VALUES:
+                raise ConditionError(f"any: takes at most {MAX_VALUES} conditions")
             for sub in test:
-                validate(sub, known, refs)
+                validate(sub, known, refs, numbers, depth + 1)
             continue
         if field not in known:
             raise ConditionError(f"unknown field {field!r}; known fields: {', '.join(sorted(known))}")
-        _validate_test(field, test, refs)
+        _validate_test(field, test, refs, field in numbers, numbers)
 
 
-def _validate_test(field: str, test: Any, refs: set[str]) -> None:
+def _typed(field: str, value: Any, is_number: bool) -> None:
+    """A value of the field's type: a finite number for a numeric field, else text (or yes/no)."""
+    if isinstance(value, bool):
+        if is_number:
+            raise ConditionError(f"{field}: takes a number, not {value!r}")
+        return
+    if isinstance(value, (int, float)):
+        if not is_number:
+            raise ConditionError(f"{field}: holds text; compare it with text, not {value!r}")
+        if value != value or abs(value) > _LARGEST:
+            raise ConditionError(f"{field}: {value!r} is not a finite number ladder can compare")
+    elif isinstance(value, str) and is_number:
+        raise ConditionError(f"{field}: holds a number; compare it with a number, not {value!r}")
+
+
+def _validate_test(field: str, test: Any, refs: set[str], is_number: bool = False,
+                   numbers: set[str] = frozenset()) -> None:  # type: ignore[assignment]
     if isinstance(test, Scalar):
+        _typed(field, test, is_number)
         return
     if isinstance(test, list):
         if not test or not all(isinstance(item, Scalar) for item in test):
             raise ConditionError(f"{field}: a list test needs plain values")
+        if len(test) > MAX_VALUES:
+            raise ConditionError(f"{field}: a list test takes at most {MAX_VALUES} values")
+        for item in test:
+            _typed(field, item, is_number)
         return
     if not isinstance(test, dict) or not test:
         raise ConditionError(f"{field}: a test is a value, a list or a mapping of operators")
@@ -53,7 +83,7 @@ def _validate_test(field: str, test: Any, refs: set[str]) -> None:
             if not isinstance(operand, bool):
                 raise ConditionError(f"{field}: present takes true or false")
         elif op == "in":
-            _validate_test(field, operand if isinstance(operand, list) else None, refs)
+            _validate_test(field, operand if isinstance(operand, list) else None, refs, is_number, numbers)
         elif op in OPERATORS:
             if isinstance(operand, dict):
                 ref = operand.get("ref")
@@ -61,8 +91,14 @@ def _validate_test(field: str, test: Any, refs: set[str]) -> None:
                     raise ConditionError(f"{field}: {op} takes a value or {{ref: fact.field}}")
                 if ref.split(".")[0] not in refs:
                     raise ConditionError(f"{field}: ref {ref!r} names no earlier fact")
+                if numbers and (ref.split(".")[1] in numbers) != is_number:
+                    raise ConditionError(f"{field}: ref {ref!r} is not of the same type (number or text)")
             elif not isinstance(operand, (int, float, str)) or isinstance(operand, bool):
                 raise ConditionError(f"{field}: {op} takes a number or a string")
+            else:
+                _typed(field, operand, is_number)
+                if op != "ne" and isinstance(operand, str) and not is_number and numbers:
+                    raise ConditionError(f"{field}: holds text; {op} compares numbers")
         else:
             raise ConditionError(f"{field}: unknown operator {op!r} "
                                  f"(use {', '.join([*OPERATORS, 'in', 'present'])})")

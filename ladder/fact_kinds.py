@@ -30,3 +30,15 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
 
 # Facts of a course's own fields a step or refractory phase may test (before the engine runs).
 COURSE_FIELDS = FACT_FIELDS["course"]
+
+# Fields holding numbers (every other field holds text): a pack's test must compare like with like
+# (a string compared with a number raised TypeError inside the compiled conditions).
+NUMERIC_FIELDS = frozenset({
+    "age", "step_rank", "courses", "assessments", "dose", "daily_mg", "mg_per_kg_day", "multiple",
+    "interval_days", "start_day", "end_day", "days", "gap_before_days", "min_days", "min_dose_mg",
+    "from_days", "gap_days", "rank", "first_day", "longest_days", "score", "days_before", "window_days"})
+
+# Kinds with one fact per patient, and the field that names one fact of a kind that has several:
+# a pattern on these cannot multiply the matches of a check.
+SINGLE_KINDS = frozenset({"patient", "control", "refractory"})
+KEY_FIELDS = {"drug_class": "class", "step": "code", "screening": "group"}

@@ -13,9 +13,9 @@ import yaml
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator,
                       model_validator)
 
-from . import conditions
+from . import conditions, safe_yaml
 from .errors import RulePackError
-from .fact_kinds import COURSE_FIELDS, FACT_FIELDS
+from .fact_kinds import COURSE_FIELDS, FACT_FIELDS, KEY_FIELDS, NUMERIC_FIELDS, SINGLE_KINDS
 from .model import History
 
 Severity = Literal["info", "warning", "critical"]
@@ -75,7 +75,7 @@ class TrialSpec(Spec):
 
 
 def _course_condition(value: dict[str, Any]) -> dict[str, Any]:
-    conditions.validate(value, COURSE_FIELDS)
+    conditions.validate(value, COURSE_FIELDS, numeric=NUMERIC_FIELDS)
     return value
 
 
@@ -93,7 +93,7 @@ class Step(Spec):
 class Phase(Spec):
     label: str
     course: CourseCondition
-    min_days: int = Field(gt=0)
+    min_days: int = Field(gt=0, le=3650)
     after_previous: bool = False
     implied_by_next: bool = Field(
         default=False, description="A record of the next phase implies this one happened before it.")
@@ -154,14 +154,27 @@ class Check(Spec):
             if alias in aliases:
                 raise ValueError(f"when[{position}]: alias {alias!r} used twice; write `{kind} as other`")
             try:
-                conditions.validate(condition, FACT_FIELDS[kind], aliases)
+                conditions.validate(condition, FACT_FIELDS[kind], aliases, numeric=NUMERIC_FIELDS)
             except conditions.ConditionError as error:
                 raise ValueError(f"when[{position}].{key}: {error}") from None
             aliases[alias] = kind
+        self._bounded_join()
         for alias, field in _TEMPLATE_FIELD.findall(self.message):
             if alias not in aliases or field not in FACT_FIELDS[aliases[alias]]:
                 raise ValueError(f"message: {{{alias}.{field}}} names no field of a matched fact")
         return self
+
+    def _bounded_join(self) -> None:
+        """A check joins at most MAX_PATTERNS facts, and at most MAX_OPEN of a kind a patient has
+        many of without naming which (a check joining 6 courses took 17.6 GB for one 12-course
+        patient: the engine holds every combination)."""
+        if len(self.when) > MAX_PATTERNS:
+            raise ValueError(f"when: a check matches at most {MAX_PATTERNS} facts")
+        open_ = [kind for _, kind, condition in self.patterns if kind not in SINGLE_KINDS
+                 and not _pinned(condition, KEY_FIELDS.get(kind))]
+        if len(open_) > MAX_OPEN:
+            raise ValueError(f"when: at most {MAX_OPEN} patterns may match any of a patient's many "
+                             f"facts ({', '.join(open_)}); pin the others to one (e.g. drug_class: {{class: x}})")
 
     @property
     def patterns(self) -> list[tuple[str, str, dict[str, Any]]]:
@@ -172,6 +185,15 @@ class Check(Spec):
             kind, alias = _parse_pattern_key(key, position)
             out.append((alias, kind, condition))
         return out
+
+
+MAX_PATTERNS = 6
+MAX_OPEN = 2
+
+
+def _pinned(condition: dict[str, Any], key: str | None) -> bool:
+    """The condition names one fact of its kind: an equality test on the kind's key field."""
+    return key is not None and isinstance(condition.get(key), (str, int)) and not isinstance(condition.get(key), bool)
 
 
 def _parse_pattern_key(key: str, position: int) -> tuple[str, str]:
@@ -315,15 +337,26 @@ def _parsed(text: str, origin: str) -> "Rulebook":
     return book
 
 
+MAX_PACK_BYTES = 1024 * 1024  # the default pack is about 50 KB
+
+
 def parse_rules(text: str, origin: str) -> Rulebook:
+    if len(text) > MAX_PACK_BYTES:
+        raise RulePackError(f"a rule pack is at most {MAX_PACK_BYTES // 1024} KB", source=origin)
     try:
-        data = yaml.safe_load(text)
+        data = safe_yaml.load(text)
     except yaml.YAMLError as error:
-        raise RulePackError(f"not valid YAML: {error}", source=origin) from None
+        raise RulePackError(f"not valid YAML: {' '.join(str(error).split())}", source=origin) from None
+    except RecursionError:
+        raise RulePackError("nested too deeply to read", source=origin) from None
+    except (ValueError, OverflowError) as error:
+        raise RulePackError(f"not valid YAML: {type(error).__name__}: {error}", source=origin) from None
     if not isinstance(data, dict):
         raise RulePackError("a rule pack is a YAML mapping", source=origin)
     try:
         book = Rulebook.model_validate(data)
+    except RecursionError:
+        raise RulePackError("nested too deeply to validate", source=origin) from None
     except ValidationError as error:
         raise RulePackError("\n  ".join(["does not fit the rule-pack schema:",
                                          *_located(error, data)]), source=origin) from None

@@ -113,3 +113,65 @@ def test_a_pack_is_loaded_once_and_again_when_its_file_changes(tmp_path):
     os.utime(path, ns=(1, 1))  # a new signature even within the clock's resolution
     changed = load_rules(path)
     assert changed is not first and changed.sha256 != first.sha256
+
+
+# Reproducers from the mutated-pack attack (issue 11 section 4): each validated, then crashed,
+# hung or ate memory. Now each is an error naming the check and field.
+
+def _first_check(edit):
+    def change(d):
+        edit(d["checks"][0])
+    return broken(change)
+
+
+@pytest.mark.parametrize("when, message", [
+    ([{"patient": {"age": {"gte": float("inf")}}}], "not a finite number"),
+    ([{"patient": {"age": {"gte": "65"}}}], "holds a number; compare it with a number"),
+    ([{"course": {"drug": {"gt": 3}}}], "holds text"),
+    ([{"course": {"drug": [f"d{n}" for n in range(512)]}}], "at most 256 values"),
+    ([{"course": {"start_day": {"gt": {"ref": "patient.sex"}}}}], "names no earlier fact"),
+    ([{"patient": {"sex": "female"}}, {"course": {"start_day": {"gt": {"ref": "patient.sex"}}}}],
+     "not of the same type"),
+    ([{f"course as c{n}": {"class": "sgah"}} for n in range(6)], "at most 2 patterns"),
+    ([{f"patient as p{n}": {"sex": "female"}} for n in range(7)], "at most 6 facts"),
+])
+def test_a_pack_test_of_the_wrong_type_size_or_join_is_refused(when, message):
+    def edit(check):
+        check["when"] = when
+        check["message"] = "m"
+    assert message in error_of(_first_check(edit))
+
+
+def test_deeply_nested_conditions_are_refused_not_a_recursion_error():
+    nested = "checks:\n  - when:\n    - course: " + "{any: [" * 3000 + "{class: sgah}" + "]}" * 3000 + "\n"
+    assert "nested too deeply" in error_of(DEFAULT.split("\nchecks:")[0] + "\n" + nested)
+
+    def edit(check):
+        condition: dict = {"class": "sgah"}
+        for _ in range(12):
+            condition = {"any": [condition]}
+        check["when"] = [{"course": condition}]
+        check["message"] = "m"
+    assert "nested more than 8 levels" in error_of(_first_check(edit))
+
+
+def test_aliases_in_a_pack_are_refused():
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+    assert "aliases (*name) are not allowed" in error_of(bomb + DEFAULT)
+
+
+def test_duplicate_course_ids_in_an_example_are_an_error_not_a_segfault():
+    def edit(check):
+        course = {"drug": "cetirizine", "dose": 10, "unit": "mg", "frequency": "daily", "id": "x"}
+        check["examples"]["fires"] = {"courses": [course, dict(course)]}
+    assert "share the id 'x'" in error_of(_first_check(edit))
+
+
+def test_a_pack_over_a_megabyte_is_refused():
+    assert "at most 1024 KB" in error_of(DEFAULT + "#" * (1024 * 1024))
+
+
+def test_an_infinite_or_huge_trial_length_is_refused():
+    def edit(d):
+        d["steps"][0]["trial"]["min_days"] = 10 ** 12
+    assert "steps[0] (AH1).trial.min_days: Input should be less than or equal to 3650" in error_of(broken(edit))

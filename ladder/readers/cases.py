@@ -7,28 +7,12 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import yaml
 
+from .. import safe_yaml
+
 if TYPE_CHECKING:
     from . import Failed, Record
 
 MAX_BYTES = 10 * 1024 * 1024
-
-
-class _NoAliasLoader(yaml.SafeLoader):
-    """Safe YAML without anchors and aliases: case files do not need them, and an alias bomb
-    (a few lines expanding to billions of nodes) must not hang an audit. Dates stay text, so that
-    the model judges them and names the field ('start: 2023-13-01' is not a date): PyYAML's own
-    timestamp constructor raised a bare ValueError for it."""
-
-    yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
-
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in case files",
-                                              event.start_mark)
-        return super().compose_node(parent, index)
 
 
 def read(path: Path) -> Iterator["Record | Failed"]:
@@ -47,7 +31,7 @@ def read(path: Path) -> Iterator["Record | Failed"]:
         yield Failed(source, None, f"cannot read: {error.strerror}")
         return
     try:
-        data = yaml.load(text, Loader=_NoAliasLoader)  # JSON is YAML
+        data = safe_yaml.load(text)  # JSON is YAML
     except yaml.YAMLError as error:
         yield Failed(source, None, f"not valid YAML/JSON: {_one_line(error)}")
         return

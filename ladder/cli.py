@@ -58,7 +58,9 @@ def main() -> None:
               help="Worker processes running the engine (0: in this process, no crash isolation).")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="critical", show_default=True,
               help="Exit 1 when a finding at or above this severity remains.")
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain (unreadable input still exits 2).")
+@click.option("--exit-zero", is_flag=True,
+              help="Exit 0 even when findings remain. Exit 2 stays: a usage error, or any record that "
+                   "yielded an error record (unreadable, invalid, or not auditable).")
 @click.option("--progress/--no-progress", default=None,
               help="A progress bar on stderr (default: when stderr is a terminal).")
 @AS_OF

@@ -79,20 +79,41 @@ class DrugIndex:
         return None
 
     def resolve(self, written: str) -> DrugMatch:
-        """Resolve 'abrocitinib (Xeljanz, Pfizer)': the name outside brackets wins, and a
-        bracketed brand of another drug is reported as a conflict rather than silently chosen."""
+        """Resolve a written name however a record pairs a brand with a generic ('abrocitinib
+        (Xeljanz, Pfizer)', 'Xeljanz (abrocitinib)', 'abrocitinib/Xeljanz', 'abrocitinib
+        Xeljanz'). A name written as a generic wins over a brand (else the first name); any other
+        drug named beside it is reported as a conflict, never silently dropped."""
         main = _PARENS.sub(" ", written).strip()
-        bracketed = [part.strip() for inner in _PARENS.findall(written)
-                     for part in _SEPARATORS.split(inner) if part.strip()]
-        main_hit = self.lookup(main) if main else None
-        side_hits = [(part, hit) for part in bracketed if (hit := self.lookup(part))]
-        if main_hit is None and not side_hits:
+        pieces = [part.strip() for part in _SEPARATORS.split(main) if part.strip()]
+        pieces += [part.strip() for inner in _PARENS.findall(written)
+                   for part in _SEPARATORS.split(inner) if part.strip()]
+        hits: list[tuple[str, tuple[Drug, bool]]] = []
+        for piece in pieces:
+            hit = self.lookup(piece)
+            if hit:
+                hits.append((piece, hit))
+            for word in _key(piece).split():  # another drug's brand in the same piece ("abrocitinib Xeljanz")
+                other = self._by_name.get(word)
+                if other and other[1] and (hit is None or other[0].generic != hit[0].generic):
+                    hits.append((word, other))
+        if not hits:
             return DrugMatch(written, None)
-        drug = main_hit[0] if main_hit else side_hits[0][1][0]
-        for part, (other, is_brand) in side_hits:
-            if other.generic != drug.generic and is_brand:
+        generics = [h for h in hits if not h[1][1]]
+        drug = (generics or hits)[0][1][0]
+        for part, (other, _) in hits:
+            if other.generic != drug.generic:
                 return DrugMatch(written, drug, (part, other.generic))
         return DrugMatch(written, drug)
+
+    def suggest(self, written: str) -> str | None:
+        """The catalog name closest to a name it does not know ('Xoliar' -> 'Xolair')."""
+        import difflib
+        close = difflib.get_close_matches(_key(written), list(self._by_name), n=1, cutoff=0.75)
+        if not close:
+            return None
+        drug, is_brand = self._by_name[close[0]]
+        names = drug.brands if is_brand else [drug.generic, *drug.misspellings]
+        return next((n for n in names if _key(n) == close[0]), drug.generic)
 
 
 @lru_cache(maxsize=1)

@@ -106,7 +106,8 @@ def _value(facts: dict[str, dict[str, Any]], alias: str, field: str) -> str:
 
 
 def finding_items(book: Rulebook, matches: list[Match]) -> list[dict[str, Any]]:
-    """Findings as JSON-ready data, in a stable order: by code, then by their evidence."""
+    """Findings as JSON-ready data, in a stable order: by code, then by date (the first date their
+    evidence gives; undated last), then by their evidence."""
     checks = _checks(book)
     made = []
     for match in matches:
@@ -118,7 +119,8 @@ def finding_items(book: Rulebook, matches: list[Match]) -> list[dict[str, Any]]:
     for _, same_code in groupby(made, key=itemgetter("code")):
         run = list(same_code)
         if len(run) > 1:  # only ties pay for the JSON of their evidence
-            run.sort(key=lambda f: orjson.dumps(f["evidence"], option=orjson.OPT_SORT_KEYS))
+            run.sort(key=lambda f: (_first_date(f["evidence"]),
+                                    orjson.dumps(f["evidence"], option=orjson.OPT_SORT_KEYS)))
         ordered.extend(run)
     return ordered
 
@@ -134,3 +136,15 @@ def _checks(book: Rulebook) -> dict[str, tuple[dict[str, str], str, dict[str, An
 def _citation(check: Check) -> dict[str, Any]:
     return {"source": check.citation.source, "clause": check.citation.clause,
             "confirmed": check.citation.confirmed}
+
+
+_DATE_FIELDS = ("start", "to_start", "date", "first_start", "end")
+
+
+def _first_date(evidence: dict[str, dict[str, Any]]) -> str:
+    for fact in evidence.values():
+        for field in _DATE_FIELDS:
+            value = fact.get(field)
+            if isinstance(value, str) and value[:1].isdigit():
+                return value
+    return "~"  # after every ISO date

@@ -15,10 +15,12 @@ def _squash(term: str) -> str:
     return re.sub(r"[\s_-]+", "", term.lower())
 
 
-def _vocabulary(*terms: str) -> Any:
+def _vocabulary(*terms: str, aliases: dict[str, str] | None = None) -> Any:
     """A closed vocabulary that reads a term however a record cases or spaces it ('Adverse event',
-    'UAS-7', 'hepatitis B'); anything else stays an error that lists the terms."""
+    'UAS-7', 'hepatitis B'), and the abbreviations clinicians write ('F' for female); anything else
+    stays an error that lists the terms."""
     canonical = {_squash(term): term for term in terms}
+    canonical.update({_squash(short): term for short, term in (aliases or {}).items()})
 
     def read(value: Any) -> Any:
         if isinstance(value, str) and value not in terms:
@@ -27,7 +29,7 @@ def _vocabulary(*terms: str) -> Any:
     return Annotated[Literal[terms], BeforeValidator(read)]  # type: ignore[valid-type]
 
 
-Sex = _vocabulary("female", "male", "other", "unknown")
+Sex = _vocabulary("female", "male", "other", "unknown", aliases={"f": "female", "m": "male"})
 YesNoUnknown = _vocabulary("yes", "no", "unknown")
 DoseUnit = _vocabulary("mg", "mg/kg/day", "mg/kg")
 StopReason = _vocabulary("ineffective", "adverse_event", "intolerance", "remission", "patient_choice",
@@ -43,9 +45,10 @@ SCORE_RANGES: dict[str, tuple[int, int]] = {"UAS7": (0, 42), "UCT": (0, 16), "AA
 
 _FREQUENCY_WORDS = {
     "daily": 1.0, "once daily": 1.0, "qd": 1.0, "od": 1.0, "once a day": 1.0,
-    "twice daily": 0.5, "bid": 0.5, "twice a day": 0.5,
-    "three times daily": 1 / 3, "tid": 1 / 3, "three times a day": 1 / 3,
-    "four times daily": 0.25, "qid": 0.25, "four times a day": 0.25,
+    "nocte": 1.0, "at night": 1.0, "mane": 1.0, "every morning": 1.0,
+    "twice daily": 0.5, "bid": 0.5, "bd": 0.5, "twice a day": 0.5,
+    "three times daily": 1 / 3, "tid": 1 / 3, "tds": 1 / 3, "three times a day": 1 / 3,
+    "four times daily": 0.25, "qid": 0.25, "qds": 0.25, "four times a day": 0.25,
     "every other day": 2.0, "qod": 2.0, "alternate days": 2.0,
     "weekly": 7.0, "once weekly": 7.0, "once a week": 7.0, "twice weekly": 3.5, "twice a week": 3.5,
     "fortnightly": 14.0, "monthly": 28.0, "once monthly": 28.0, "once a month": 28.0,
@@ -58,12 +61,24 @@ _EVERY = re.compile(rf"^(?:every {_NUMBER} ?|q ?{_NUMBER} ?|{_NUMBER} )"
 _WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "eight": 8, "twelve": 12}
 _UNIT_DAYS = {"h": 1 / 24, "d": 1, "w": 7, "m": 28}
 IRREGULAR = ("as needed", "intermittent")
+_AS_NEEDED = {"prn", "when required", "as required"}  # written for "as needed"
 _DURATION = re.compile(rf"^(?:for )?{_NUMBER} ?(days?|d|weeks?|wks?|w|months?|mo|years?|yrs?|y)$")
 _DURATION_UNIT_DAYS = {"d": 1, "w": 7, "m": 365.25 / 12, "y": 365.25}
 _CALENDAR_DAYS = (dt.date.max - dt.date.min).days  # no course is longer: not a clinical limit
 # The largest number a record may hold: integers are exact up to 2**53 in JSON and in the engine's
 # 64-bit arithmetic with room for what is derived from it (a technical bound, not a clinical one).
 LARGEST = float(2 ** 53)
+
+
+def _frequency_text(frequency: str) -> str:
+    """Lower case, single spaces, hyphens as spaces, and no dots after letters ("b.d." = "bd")."""
+    return " ".join(re.sub(r"(?<=[a-z])\.", "", frequency.lower().replace("-", " ")).split())
+
+
+def irregular(frequency: str) -> str | None:
+    """'as needed' or 'intermittent' when the schedule is one of those (as written: 'prn'...)."""
+    text = _frequency_text(frequency)
+    return "as needed" if text in _AS_NEEDED else (text if text in IRREGULAR else None)
 
 
 @lru_cache(maxsize=4096)  # pure, and a cohort writes the same few schedules again and again
@@ -73,8 +88,8 @@ def interval_days(frequency: str) -> float | None:
     Raises ValueError for a schedule it cannot read, so a typo is an input error, never a guess.
     A month counts as 4 weeks: injectable schedules such as omalizumab's are written that way.
     """
-    text = " ".join(frequency.lower().replace("-", " ").split())
-    if text in IRREGULAR:
+    text = _frequency_text(frequency)
+    if text in IRREGULAR or text in _AS_NEEDED:
         return None
     if text in _FREQUENCY_WORDS:
         return _FREQUENCY_WORDS[text]

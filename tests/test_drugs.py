@@ -43,3 +43,20 @@ def test_every_drug_class_is_declared():
 def test_an_antihistamine_without_a_known_standard_dose_has_none():
     # clinical.md gives no standard oral dose for olopatadine: no multiple may be computed from it.
     assert default_index().resolve("olopatadine").drug.standard_daily_mg is None
+
+
+@pytest.mark.parametrize("written", ["abrocitinib (Xeljanz, Pfizer)", "Xeljanz (abrocitinib)",
+                                     "abrocitinib/Xeljanz", "abrocitinib Xeljanz"])
+def test_every_way_of_writing_a_brand_of_another_drug_beside_a_generic_is_a_conflict(written):
+    """'Xeljanz (abrocitinib)' read silently as tofacitinib before."""
+    from ladder.drugs import default_index
+    match = default_index().resolve(written)
+    assert match.drug.generic == "abrocitinib"
+    assert match.conflicting_brand is not None and match.conflicting_brand[1] == "tofacitinib"
+
+
+def test_an_unknown_drug_gets_a_did_you_mean():
+    import ladder
+    report = ladder.audit({"id": "x", "courses": [{"drug": "Xoliar", "dose": 300, "unit": "mg"}]})
+    [dq] = [f for f in report.patients[0].findings if f.code == "DQ002"]
+    assert "did you mean Xolair?" in dq.message

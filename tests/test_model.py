@@ -104,3 +104,18 @@ def test_unknown_stays_unknown():
 def test_comorbidities_may_be_plain_names():
     history = History.model_validate({"id": "p", "comorbidities": ["hypertension"]})
     assert history.comorbidities[0].name == "hypertension"
+
+
+@pytest.mark.parametrize("written, days", [("bd", 0.5), ("b.d.", 0.5), ("tds", 1 / 3), ("qds", 0.25),
+                                           ("nocte", 1.0), ("od", 1.0), ("q4w", 28.0),
+                                           ("every 1.5 weeks", 10.5)])
+def test_schedules_as_clinicians_abbreviate_them(written, days):
+    from ladder.model import interval_days
+    assert interval_days(written) == pytest.approx(days)
+
+
+def test_prn_is_as_needed_and_f_m_are_sexes():
+    from ladder.model import History, irregular
+    assert irregular("prn") == "as needed" and irregular("PRN") == "as needed"
+    assert History.model_validate({"id": "x", "sex": "F"}).sex == "female"
+    assert History.model_validate({"id": "x", "sex": "m"}).sex == "male"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections import Counter
 
@@ -16,6 +17,8 @@ from ladder.synthetic import cohort
 from ladder.workers import audit_items
 
 pyspark = pytest.importorskip("pyspark", reason="install the spark extra: pip install -e '.[spark]'")
+if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+    pytest.skip("Spark needs Java 17 (a JDK on PATH or JAVA_HOME); none found", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import conditions
 from ..drugs import Drug, DrugIndex
-from ..model import IRREGULAR, Course, History, interval_days
+from ..model import Course, History, interval_days, irregular
 from ..rulebook import Rulebook, Step
 
 Fact = dict[str, Any]
@@ -109,12 +109,16 @@ def _course_fact(course: Course, cid: str, now: int | None, index: DrugIndex) ->
         fact["end"] = course.end.isoformat()
     issues: list[Fact] = []
     if drug is None:
+        hint = index.suggest(course.drug)
         issues.append(_issue("unrecognised_drug", fact, "drug",
-                             f"'{course.drug}' is not in the drug catalog"))
+                             f"'{course.drug}' is not in the drug catalog"
+                             + (f" (did you mean {hint}?)" if hint else "")))
     if conflict:
         brand, other = conflict
+        what = f"{other} is named beside it" if brand.lower() == other.lower() else f"{brand} is a brand of {other}"
         issues.append(_issue("brand_mismatch", fact, "drug",
-                             f"'{course.drug}': {brand} is a brand of {other}, not {fact['drug']}"))
+                             f"'{course.drug}': {what}, not {fact['drug']}; read as {fact['drug']}, "
+                             f"which the record may not mean"))
     fact.update(_schedule(course.frequency, course.dose, course.unit, course.dose_multiple,
                           drug.standard_daily_mg if drug else None))
     _timing(course, fact, now, issues)
@@ -145,8 +149,8 @@ def _schedule(frequency: str | None, dose: float | None, unit: str | None,
               dose_multiple: float | None, standard_daily_mg: float | None) -> tuple[tuple[str, Any], ...]:
     """The schedule's fields of a course fact: its kind, interval, daily dose and multiple."""
     interval = interval_days(frequency) if frequency else None
-    text = " ".join(frequency.lower().split()) if frequency else None
-    fact: Fact = {"schedule": text if text in IRREGULAR else ("regular" if interval else None),
+    kind = irregular(frequency) if frequency else None
+    fact: Fact = {"schedule": kind or ("regular" if interval else None),
                   "interval_days": _number(interval)}
     if dose is not None and interval:
         if unit == "mg":

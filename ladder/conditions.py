@@ -5,6 +5,7 @@ A condition is a mapping of fact field -> test, all of which must hold:
     {class: [jak_inhibitor, anti_il4r]} one of
     {multiple: {gt: 4}}                 gt, gte, lt, lte, ne, in, present
     {start_day: {gte: {ref: course.start_day}}}   compare with a field of an earlier fact (checks only)
+    {drug: {eq: {ref: reaction.drug}}}             the same value as an earlier fact's field
     {any: [{...}, {...}]}               at least one sub-condition holds
 A field missing from a fact is unknown: a test on it is neither true nor false.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import operator
 from typing import Any, Callable, Iterable
 
-OPERATORS = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte", "ne": "$neq"}
+OPERATORS = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte", "ne": "$neq", "eq": "$eq"}
 Scalar = (str, int, float, bool)
 MAX_DEPTH = 8  # `any` within `any`: packs need two or three levels
 MAX_VALUES = 256  # values in one list test (the engine compiles each as an alternative)
@@ -97,7 +98,7 @@ def _validate_test(field: str, test: Any, refs: set[str], is_number: bool = Fals
                 raise ConditionError(f"{field}: {op} takes a number or a string")
             else:
                 _typed(field, operand, is_number)
-                if op != "ne" and isinstance(operand, str) and not is_number and numbers:
+                if op not in ("ne", "eq") and isinstance(operand, str) and not is_number and numbers:
                     raise ConditionError(f"{field}: holds text; {op} compares numbers")
         else:
             raise ConditionError(f"{field}: unknown operator {op!r} "
@@ -129,6 +130,8 @@ def _evaluate_field(field: str, test: Any, fact: dict[str, Any]) -> bool | None:
             results.append(value in operand)
         elif op == "ne":
             results.append(value != operand)
+        elif op == "eq":
+            results.append(value == operand)
         else:
             results.append(_compare(op, value, operand))
     return all3(results)
@@ -179,7 +182,10 @@ def to_durable(condition: dict[str, Any]) -> list[dict[str, Any]]:
             parts.append({field: test})
         else:
             parts.extend(_operator_tests(field, test))
-    return parts
+    # durable_rules drops the tests that follow an $or within an $and when they compare with an
+    # earlier fact (a ref): {any: [...], end_day: {gt: {ref: jak.start_day}}} matched every course
+    # of the `any`. The $or goes last (an $and's order does not change its meaning).
+    return sorted(parts, key=lambda part: "$or" in part)
 
 
 def _operator_tests(field: str, test: dict[str, Any]) -> list[dict[str, Any]]:
@@ -197,7 +203,10 @@ def _operator_tests(field: str, test: dict[str, Any]) -> list[dict[str, Any]]:
             # missing field as not-equal, so `ne` also requires the field to exist.
             if op == "ne":
                 parts.append({"$ex": {field: 1}})
-            parts.append({OPERATORS[op]: {field: operand}})
+            if op == "eq":
+                parts.append({field: operand})  # durable_rules writes equality as the plain field test
+            else:
+                parts.append({OPERATORS[op]: {field: operand}})
     return parts
 
 
@@ -281,4 +290,5 @@ def _compile_field(field: str, test: Any) -> Predicate:
 
 _OPERATIONS: dict[str, Callable[[Any, Any], bool]] = {
     "gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le, "ne": operator.ne,
+    "eq": operator.eq,
     "in": lambda value, members: value in members}

@@ -25,6 +25,8 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
     "control": ("id", "status", "label", "instrument", "score", "judgement", "date", "strength", "course",
                 "current_drug", "current_start"),
     "refractory": ("id", "status", "definition", "missing", "reason"),
+    # An adverse event on record: the drug as the catalog names it, what kind of reaction, when.
+    "reaction": ("id", "drug", "written", "kind", "date", "day", "description"),
     "dq": ("id", "issue", "course", "drug", "field", "detail"),
 }
 
@@ -36,7 +38,8 @@ COURSE_FIELDS = FACT_FIELDS["course"]
 NUMERIC_FIELDS = frozenset({
     "age", "step_rank", "courses", "assessments", "dose", "daily_mg", "mg_per_kg_day", "multiple",
     "interval_days", "start_day", "end_day", "days", "gap_before_days", "min_days", "min_dose_mg",
-    "from_days", "gap_days", "rank", "first_day", "longest_days", "score", "days_before", "window_days"})
+    "from_days", "gap_days", "rank", "first_day", "longest_days", "score", "days_before", "window_days",
+    "day"})
 
 # Kinds with one fact per patient, and the field that names one fact of a kind that has several:
 # a pattern on these cannot multiply the matches of a check.

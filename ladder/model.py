@@ -232,10 +232,17 @@ class Assessment(Record):
         return self
 
 
+ReactionKind = _vocabulary("anaphylaxis", "hypersensitivity", "serum_sickness", "infection", "other",
+                           aliases={"serum sickness-like reaction": "serum_sickness"})
+
+
 class AdverseEvent(Record):
     date: dt.date | None = None
     drug: str | None = None
     description: str = Field(min_length=1)
+    kind: ReactionKind | None = Field(
+        default=None, description="What the reaction was, when the record says; else read from the "
+                                  "description's words (anaphylaxis, serum sickness), or unknown.")
 
 
 class Screening(Record):

@@ -327,7 +327,7 @@ _LOADED_MAX = 32
 def _parsed(text: str, origin: str) -> "Rulebook":
     """parse_rules, remembered by origin and content: `ladder.audit(history)` with the default pack
     re-read and recompiled the pack on every call (70 ms); a changed file is a new key."""
-    key = (origin, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    key = (origin, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
     book = _loaded.get(key)
     if book is None:
         book = parse_rules(text, origin)
@@ -341,6 +341,10 @@ MAX_PACK_BYTES = 1024 * 1024  # the default pack is about 50 KB
 
 
 def parse_rules(text: str, origin: str) -> Rulebook:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:  # a lone surrogate in text given as a string
+        raise RulePackError(f"not UTF-8 text (character {error.start})", source=origin) from None
     if len(text) > MAX_PACK_BYTES:
         raise RulePackError(f"a rule pack is at most {MAX_PACK_BYTES // 1024} KB", source=origin)
     try:

@@ -207,3 +207,30 @@ def test_cohort_runners_keep_the_memory_of_deleted_states_for_reuse():
     assert mapped >= 640 * 1024                    # the premise: glibc's default
     mapped, kept = allocate("tuned")
     assert mapped == 0 and kept >= 640 * 1024
+
+
+@pytest.mark.parametrize("end, fires", [("2023-12-20", False), ("2024-01-01", False), ("2024-01-02", True)])
+def test_a_comparison_with_another_fact_after_an_any_is_honoured(book, end, fires):
+    """durable_rules dropped a ref test that followed an $or: JAK011 fired for any ciclosporin
+    course, overlapping or not. The compiler puts the $or last."""
+    courses = [{"drug": "ciclosporin", "dose": 3, "unit": "mg/kg/day", "frequency": "daily",
+                "start": "2023-10-01", "end": end},
+               {"drug": "abrocitinib", "dose": 100, "unit": "mg", "frequency": "daily",
+                "start": "2024-01-01", "end": "2024-04-01"}]
+    report = ladder.audit({"id": "x", "courses": courses}, rules=book)
+    assert ("JAK011" in {f.code for f in report.patients[0].findings}) is fires
+
+
+def test_a_reaction_to_a_drug_and_a_later_course_of_it_are_joined_by_equality(book):
+    event = {"date": "2024-02-01", "drug": "Xolair", "description": "serum sickness-like reaction"}
+    first = {"drug": "omalizumab", "dose": 300, "unit": "mg", "frequency": "every 4 weeks",
+             "start": "2024-01-01", "end": "2024-02-01"}
+    again = {**first, "start": "2024-06-01", "end": "2024-09-01"}
+    other = {**again, "drug": "dupilumab"}
+
+    def codes(*courses):
+        report = ladder.audit({"id": "x", "courses": list(courses), "adverse_events": [event]}, rules=book)
+        return {f.code for f in report.patients[0].findings}
+    assert "RXN001" in codes(first, again)
+    assert "RXN001" not in codes(first, other)
+    assert "RXN001" not in codes(first)

@@ -175,3 +175,8 @@ def test_an_infinite_or_huge_trial_length_is_refused():
     def edit(d):
         d["steps"][0]["trial"]["min_days"] = 10 ** 12
     assert "steps[0] (AH1).trial.min_days: Input should be less than or equal to 3650" in error_of(broken(edit))
+
+
+def test_a_pack_text_with_a_lone_surrogate_is_an_error():
+    """Found by the fuzz test: the pack cache's hash raised UnicodeEncodeError."""
+    assert "not UTF-8 text" in error_of(DEFAULT.replace("title:", "title: \ud800", 1))

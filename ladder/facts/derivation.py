@@ -16,6 +16,7 @@ from ..rulebook import Rulebook, Step
 from . import refractory
 from .control import control_fact, readings
 from .courses import Fact, course_facts, episode_days, step_tests
+from .reactions import reactions
 from .screening import screens
 
 _NOT_TOLERATED = {"adverse_event", "intolerance"}
@@ -47,6 +48,7 @@ def derive(history: History, book: Rulebook, index: DrugIndex | None = None,
         # Only the steps and drug classes some check asks about: another could match no check.
         *_steps(book, courses, _asked_for(book, "step", "code")),
         *_conditions(history, book), *_screenings(history, book), *screens(history, book, courses),
+        *reactions(history, index),
         *_drug_classes(courses, index, _asked_for(book, "drug_class", "class")),
         control_fact(seen, _current(courses)),
         _refractory_fact(book, verdict), *issues, *_missing_values(courses),

@@ -135,7 +135,7 @@ class _Supervisor:
         done, exhausted = 0, False
         try:
             while True:
-                while not exhausted and not pending and len(slots) < self.jobs * 3:
+                while not exhausted and len(slots) < self.jobs * 3:  # chunks in flight: work queued ahead
                     seq, chunk = next(chunks, (None, None))
                     if chunk is None:
                         exhausted = True

@@ -163,3 +163,18 @@ def _half_answer(task: str) -> None:
 def _spin(task: str) -> None:
     while True:
         pass
+
+
+def test_every_worker_has_work_while_chunks_remain(tmp_path, book, monkeypatch):
+    """The first version of the pool kept one chunk in flight: 2 jobs ran at 1.00x one."""
+    import ladder.workers as workers
+    seen = []
+    real = workers.collect
+
+    def watching(busy, timeout=None):
+        seen.append(len(busy))
+        return real(busy, timeout)
+    monkeypatch.setattr(workers, "collect", watching)
+    path = write_cohort(tmp_path / "c.jsonl", 6 * CHUNK)
+    assert len(list(audit_items(read_paths([path]), book, 2))) == 6 * CHUNK
+    assert max(seen) == 2

@@ -137,11 +137,13 @@ class Diagnosis(Record):
 
 
 class Condition(Record):
-    """A comorbidity as written, with an optional code and onset."""
+    """A comorbidity (or a state such as pregnancy or lactation) as written, with an optional code,
+    onset and end (none: it continues)."""
 
     name: str = Field(min_length=1)
     code: str | None = None
     onset: dt.date | None = None
+    end: dt.date | None = None
 
 
 class Course(Record):

@@ -426,3 +426,23 @@ def test_dupilumab_and_remibrutinib_are_the_licensed_add_on_step_not_above_ciclo
     jak = {"drug": "abrocitinib", "dose": 100, "unit": "mg", "frequency": "daily", "start": START}
     [fact] = kinds(derive(history([jak]), BOOK), "course")
     assert fact["step"] == "JAK" and fact["step_rank"] > BOOK.step_ranks["CSA"]
+
+
+def test_a_pregnancy_with_no_end_continues_to_the_audit_date():
+    import ladder
+    jak = {"drug": "baricitinib", "dose": 4, "unit": "mg", "frequency": "daily", "start": "2025-03-01",
+           "end": "2025-05-01"}
+    pregnant = {"name": "pregnancy", "onset": "2025-01-10"}
+    report = ladder.audit({"id": "p", "courses": [jak], "comorbidities": [pregnant]}, as_of=date(2025, 6, 1))
+    assert "PRG001" in {f.code for f in report.patients[0].findings}
+    before = {**pregnant, "onset": "2025-06-01"}
+    report = ladder.audit({"id": "p", "courses": [jak], "comorbidities": [before]}, as_of=date(2025, 7, 1))
+    assert "PRG001" not in {f.code for f in report.patients[0].findings}
+
+
+def test_a_lower_dose_after_a_remission_is_a_taper_not_under_dosing():
+    """300 mg stopped in remission, then 150 mg: a new episode (re-treatment) at a lower dose read
+    as TRL003 under-dosed."""
+    taper = {**oma(120, START + timedelta(days=182)), "dose": 150}
+    derived = derive(history([oma(182, stop_reason="remission"), taper]), BOOK)
+    assert [t["verdict"] for t in kinds(derived, "trial")] == ["adequate", "step_down"]

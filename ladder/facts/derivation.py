@@ -15,7 +15,7 @@ from ..model import History
 from ..rulebook import Rulebook, Step
 from . import refractory
 from .control import control_fact, readings
-from .courses import Fact, course_facts, episode_days, step_tests
+from .courses import Fact, course_facts, episode_days, now_day, step_tests
 from .reactions import reactions
 from .screening import screens
 
@@ -47,7 +47,7 @@ def derive(history: History, book: Rulebook, index: DrugIndex | None = None,
         patient, *courses, *trials, *_escalations(courses, trials),
         # Only the steps and drug classes some check asks about: another could match no check.
         *_steps(book, courses, _asked_for(book, "step", "code")),
-        *_conditions(history, book), *_screenings(history, book), *screens(history, book, courses),
+        *_conditions(history, book, now_day(history, as_of)), *_screenings(history, book), *screens(history, book, courses),
         *reactions(history, index),
         *_drug_classes(courses, index, _asked_for(book, "drug_class", "class")),
         control_fact(seen, _current(courses)),
@@ -97,10 +97,18 @@ def _trials(courses: list[Fact], book: Rulebook) -> list[Fact]:
             group.append(course)
         else:
             groups.append([course])
-    return [trial for group in groups if (trial := _trial(group, book))]
+    trials = []
+    for number, group in enumerate(groups):
+        before = next((g for g in reversed(groups[:number]) if g[-1]["drug"] == group[0]["drug"]), None)
+        trial = _trial(group, book, before)
+        if trial:
+            trials.append(trial)
+    return trials
 
 
-def _trial(group: list[Fact], book: Rulebook) -> Fact | None:
+def _trial(group: list[Fact], book: Rulebook, before: list[Fact] | None = None) -> Fact | None:
+    """`before`: the previous episode of the same drug, if any (a lower dose after it stopped in
+    remission is a deliberate step-down, not an under-dosed trial)."""
     first, last = group[0], group[-1]
     step = _steps_by_code(book).get(first.get("step"))
     if step is None or step.trial is None:
@@ -115,7 +123,9 @@ def _trial(group: list[Fact], book: Rulebook) -> Fact | None:
     if days is None:
         missing.append("duration (dates or length)")
     short = days is not None and days < spec.min_days
-    if dosed is False:
+    if dosed is False and _stepped_down(before, group, floor):
+        verdict = "step_down"
+    elif dosed is False:
         verdict = "under_dosed"
     elif last.get("stop_reason") in _NOT_TOLERATED:
         # Stopped for a reaction: not an adequate trial of a tolerated treatment, however long (three
@@ -142,6 +152,16 @@ def _trial(group: list[Fact], book: Rulebook) -> Fact | None:
         if value is not None:
             fact[key] = value
     return fact
+
+
+def _stepped_down(before: list[Fact] | None, group: list[Fact], floor: tuple[float, str] | None) -> bool:
+    """A lower dose given after the same drug controlled the disease (the earlier episode stopped in
+    remission): a taper, as the guideline advises for a complete response."""
+    if not before or not floor or before[-1].get("stop_reason") != "remission":
+        return False
+    field = "dose" if floor[1] == "mg" else "mg_per_kg_day"
+    earlier, now = before[-1].get(field), group[0].get(field)
+    return earlier is not None and now is not None and now < earlier
 
 
 def _dose_floor(spec: Any, drug: str) -> tuple[float, str] | None:
@@ -252,14 +272,27 @@ def _asked_for(book: Rulebook, kind: str, field: str) -> frozenset[Any] | None:
     return frozenset(values)
 
 
-def _conditions(history: History, book: Rulebook) -> list[Fact]:
+def _conditions(history: History, book: Rulebook, now: int | None) -> list[Fact]:
     """Comorbidities the pack's checks know, matched by name (contained words) or code prefix."""
-    known = [(number, condition.name, _categories(book, condition.name, condition.code))
+    known = [(number, condition, _categories(book, condition.name, condition.code))
              for number, condition in enumerate(history.comorbidities, start=1)]
     return [{"id": f"condition-{category}-{number}", "type": "condition", "category": category,
-             "name": name}
-            for category in book.conditions for number, name, categories in known
+             "name": condition.name, **_span(condition, now)}
+            for category in book.conditions for number, condition, categories in known
             if category in categories]
+
+
+def _span(condition: Any, now: int | None) -> Fact:
+    """A condition's dates as day numbers: from its onset to its end; with an onset and no end it
+    continues to the audit date (the record says it has not ended)."""
+    out: Fact = {}
+    if condition.onset:
+        out.update(onset=condition.onset.isoformat(), onset_day=condition.onset.toordinal())
+        if condition.end is None and now is not None:
+            out.update(end="ongoing", end_day=max(now, out["onset_day"]))
+    if condition.end:
+        out.update(end=condition.end.isoformat(), end_day=condition.end.toordinal())
+    return out
 
 
 @lru_cache(maxsize=4096)  # a cohort writes a few hundred comorbidities

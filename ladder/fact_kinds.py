@@ -15,7 +15,7 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
               "min_dose_mg", "missing", "start", "end", "stop_reason", "dose_text", "min_dose_text"),
     "escalation": ("id", "from_course", "from_drug", "from_step", "from_verdict", "from_days",
                    "min_days", "to_course", "to_drug", "to_step", "to_start", "gap_days"),
-    "step": ("id", "code", "label", "rank", "reached", "first_start"),
+    "step": ("id", "code", "label", "rank", "reached", "first_start", "first_start_day"),
     "condition": ("id", "category", "name", "onset", "end", "onset_day", "end_day"),
     "screening": ("id", "group", "documented", "kinds", "date", "result", "first_day", "undated"),
     # A screening group judged for one new course of a drug class that needs it (pack: screenings).
@@ -39,7 +39,7 @@ NUMERIC_FIELDS = frozenset({
     "age", "step_rank", "courses", "assessments", "dose", "daily_mg", "mg_per_kg_day", "multiple",
     "interval_days", "start_day", "end_day", "days", "gap_before_days", "min_days", "min_dose_mg",
     "from_days", "gap_days", "rank", "first_day", "longest_days", "score", "days_before", "window_days",
-    "day", "onset_day"})
+    "day", "onset_day", "first_start_day"})
 
 # Kinds with one fact per patient, and the field that names one fact of a kind that has several:
 # a pattern on these cannot multiply the matches of a check.

@@ -109,9 +109,12 @@ def finding_items(book: Rulebook, matches: list[Match]) -> list[dict[str, Any]]:
     """Findings as JSON-ready data, in a stable order: by code, then by date (the first date their
     evidence gives; undated last), then by their evidence."""
     checks = _checks(book)
+    steps = _trial_citations(book)
     made = []
     for match in matches:
-        head, template, citation = checks[match.code]
+        head, template, citation, trial_alias = checks[match.code]
+        if trial_alias is not None:
+            citation = steps.get(match.facts.get(trial_alias, {}).get("step"), citation)
         made.append({**head, "message": render(template, match.facts), "citation": dict(citation),
                      "evidence": match.facts})
     made.sort(key=itemgetter("code"))
@@ -126,16 +129,28 @@ def finding_items(book: Rulebook, matches: list[Match]) -> list[dict[str, Any]]:
 
 
 @lru_cache(maxsize=16)
-def _checks(book: Rulebook) -> dict[str, tuple[dict[str, str], str, dict[str, Any]]]:
-    """Each check by code: a finding's code, name and severity, its message template and its
-    citation as JSON-ready data (built once per pack)."""
+def _checks(book: Rulebook) -> dict[str, tuple[dict[str, str], str, dict[str, Any], str | None]]:
+    """Each check by code: a finding's code, name and severity, its message template, its
+    citation as JSON-ready data, and the alias of the trial whose step it cites instead, if any
+    (built once per pack)."""
     return {check.code: ({"code": check.code, "name": check.name, "severity": check.severity},
-                         check.message, _citation(check)) for check in book.checks}
+                         check.message, _citation(check.citation), _trial_alias(check))
+            for check in book.checks}
 
 
-def _citation(check: Check) -> dict[str, Any]:
-    return {"source": check.citation.source, "clause": check.citation.clause,
-            "confirmed": check.citation.confirmed}
+def _trial_alias(check: Check) -> str | None:
+    if not check.cites_trial_step:
+        return None
+    return next((alias for alias, kind, _ in check.patterns if kind == "trial"), None)
+
+
+@lru_cache(maxsize=16)
+def _trial_citations(book: Rulebook) -> dict[str, dict[str, Any]]:
+    return {step.code: _citation(step.trial.citation) for step in book.steps if step.trial}
+
+
+def _citation(citation: Any) -> dict[str, Any]:
+    return {"source": citation.source, "clause": citation.clause, "confirmed": citation.confirmed}
 
 
 _DATE_FIELDS = ("start", "to_start", "date", "first_start", "end")

@@ -128,6 +128,9 @@ class Check(Spec):
     when: list[dict[str, dict[str, Any]]] = Field(min_length=1)
     message: str
     examples: Examples
+    cites_trial_step: bool = Field(
+        default=False, description="A finding about a trial's length or dose cites that step's trial "
+                                   "clause (ciclosporin's for a ciclosporin trial), not this check's.")
 
     @field_validator("code")
     @classmethod

@@ -239,10 +239,10 @@ def test_a_course_of_unknown_dose_leaves_open_only_the_steps_it_could_reach():
 
 
 def test_only_the_steps_and_drug_classes_a_check_asks_about_are_derived():
-    """The default pack asks of step facts only about AH4 (LAD004) and of drug classes only about
+    """The default pack asks of step facts only about AH4 and BIO and of drug classes only about
     the licensed add-ons (LAD006) and systemic corticosteroids (STE002): other such facts could match no check."""
     derived = derive(history([{"drug": "cetirizine", "dose": 10, "unit": "mg", "frequency": "daily"}]), BOOK)
-    assert [f["code"] for f in kinds(derived, "step")] == ["AH4"]
+    assert [f["code"] for f in kinds(derived, "step")] == ["AH4", "BIO"]  # LAD004, LAD007
     assert sorted(f["class"] for f in kinds(derived, "drug_class")) == [
         "anti_ige", "anti_il4r", "btk_inhibitor", "systemic_corticosteroid"]
     every_class = derivation._drug_classes(kinds(derived, "course"), default_index())
@@ -446,3 +446,22 @@ def test_a_lower_dose_after_a_remission_is_a_taper_not_under_dosing():
     taper = {**oma(120, START + timedelta(days=182)), "dose": 150}
     derived = derive(history([oma(182, stop_reason="remission"), taper]), BOOK)
     assert [t["verdict"] for t in kinds(derived, "trial")] == ["adequate", "step_down"]
+
+
+def test_a_trial_finding_cites_its_steps_clause():
+    """A ciclosporin trial finding carried the antihistamine/omalizumab clause (R3, R19 / R23)."""
+    import ladder
+    low = {"drug": "ciclosporin", "dose": 1, "unit": "mg/kg/day", "frequency": "daily",
+           "start": "2024-01-01", "end": "2024-05-01"}
+    [finding] = [f for f in ladder.audit({"id": "x", "courses": [low]}).patients[0].findings if f.code == "TRL003"]
+    assert finding.citation.source == "R30, R31" and finding.citation.confirmed is False
+
+
+def test_ciclosporin_before_omalizumab_is_a_deviation_even_when_omalizumab_follows():
+    import ladder
+    csa = {"drug": "ciclosporin", "dose": 3, "unit": "mg/kg/day", "frequency": "daily",
+           "start": "2023-01-01", "end": "2023-04-01"}
+    later = {"drug": "omalizumab", "dose": 300, "unit": "mg", "frequency": "every 4 weeks",
+             "start": "2023-06-01", "end": "2023-12-01"}
+    codes = {f.code for f in ladder.audit({"id": "x", "courses": [csa, later]}).patients[0].findings}
+    assert "LAD007" in codes and "LAD006" not in codes

@@ -241,9 +241,10 @@ def _steps(book: Rulebook, courses: list[Fact], codes: frozenset[str] | None = N
         # this step (an antihistamine of unknown dose might be up-dosed; never omalizumab).
         fact = {**template, "reached": "yes" if found else (
             "unknown" if any(test(c) is None for c in uncertain) else "no")}
-        first = min((c["start"] for c in found if "start" in c), default=None)
-        if first:
-            fact["first_start"] = first
+        first = min((c["start_day"] for c in found if "start_day" in c), default=None)
+        if first is not None:
+            fact["first_start_day"] = first
+            fact["first_start"] = next(c["start"] for c in found if c.get("start_day") == first)
         out.append(fact)
     return out
 

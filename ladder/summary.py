@@ -2,8 +2,10 @@
 
 Small cells can be suppressed (`min_cell`), as cohort tools in this field do, so that a summary can
 leave the institution without singling anyone out: a count from 1 to min_cell - 1 prints as
-"<min_cell". Totals are not suppressed; with very small cohorts, complementary suppression is
-still the reader's job.
+"<min_cell". Complementary suppression keeps a hidden cell hidden: where the cells of a group add up
+to a total that is shown (patients per step, per verdict: each adds up to the audited count), a
+group with one suppressed cell has its smallest other non-zero cell suppressed too (printed "*"),
+so that no hidden count is the total minus the others.
 """
 
 from __future__ import annotations
@@ -70,11 +72,12 @@ class Tally:
 
     def as_dict(self, min_cell: int = 0) -> dict[str, Any]:
         cell = _suppressor(min_cell)
+        steps = sorted(self.steps, key=lambda k: (self.step_ranks.get(k, _UNRANKED), k))
         return {"read": self.read, "audited": self.audited, "errors": self.errors,
                 "min_cell": min_cell,
-                "steps": {k: cell(self.steps[k])
-                          for k in sorted(self.steps, key=lambda k: (self.step_ranks.get(k, _UNRANKED), k))},
-                "refractory": {k: cell(self.verdicts[k]) for k in ("met", "not_met", "indeterminate")},
+                "steps": _complemented({k: self.steps[k] for k in steps}, min_cell),
+                "refractory": _complemented({k: self.verdicts[k] for k in ("met", "not_met", "indeterminate")},
+                                            min_cell),
                 "checks": {code: {"name": self.names[code],
                                   "patients": cell(self.patients_per_check[code]),
                                   "findings": cell(self.findings_per_check[code])}
@@ -84,7 +87,8 @@ class Tally:
         data = self.as_dict(min_cell)
         lines = [f"{data['read']} read = {data['audited']} audited + {data['errors']} errors"]
         if min_cell:
-            lines.append(f"(counts from 1 to {min_cell - 1} shown as <{min_cell})")
+            lines.append(f"(counts from 1 to {min_cell - 1} shown as <{min_cell}; * hides a count that "
+                         "would reveal one of them)")
         lines += ["", "patients by highest step reached"]
         lines += [f"  {count:>8}  {step}" for step, count in data["steps"].items()]
         lines += ["", "refractory definition"]
@@ -93,6 +97,20 @@ class Tally:
         lines += [f"  {code:<8} {row['patients']:>12}  {row['findings']:>8}  {row['name']}"
                   for code, row in data["checks"].items()]
         return "\n".join(lines) + "\n"
+
+
+def _complemented(group: dict[str, int], min_cell: int) -> dict[str, int | str]:
+    """A group of cells adding up to a shown total, suppressed so that no hidden cell can be
+    recovered from the total and the others: with one small cell hidden, the next smallest
+    non-zero cell is hidden too ("*")."""
+    cell = _suppressor(min_cell)
+    out: dict[str, int | str] = {key: cell(count) for key, count in group.items()}
+    hidden = [key for key, value in out.items() if isinstance(value, str)]
+    if len(hidden) == 1:
+        shown = [key for key, value in out.items() if isinstance(value, int) and value > 0]
+        if shown:
+            out[min(shown, key=lambda key: group[key])] = "*"
+    return out
 
 
 def _suppressor(min_cell: int):  # type: ignore[no-untyped-def]

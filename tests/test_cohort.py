@@ -138,7 +138,7 @@ def test_summary_suppresses_small_cells(tmp_path):
     data = json.loads(runner.invoke(main, ["summary", str(out), "--format", "json"]).output)
     assert data["min_cell"] == 5
     counts = [v for v in data["refractory"].values()] + [r["patients"] for r in data["checks"].values()]
-    assert all(c == 0 or c == "<5" or c >= 5 for c in counts)
+    assert all(c in (0, "<5", "*") or c >= 5 for c in counts)
     assert "<5" in json.dumps(data) and "shown as <5" in text
 
 
@@ -193,3 +193,15 @@ def test_csv_errors_name_the_file_row_and_field(tmp_path, book):
     (tmp_path / "b").mkdir()
     [failed] = list(read_paths([export(tmp_path / "b", patients="patient_id,colour\np1,red\n")]))
     assert "unknown columns colour" in failed.message
+
+
+def test_a_suppressed_cell_cannot_be_recovered_from_the_total():
+    """With 2 met, 30 not met and 10 indeterminate of 42 audited, '<5' for met was 42 - 30 - 10."""
+    from ladder.summary import Tally
+    tally = Tally(audited=42)
+    tally.verdicts.update({"met": 2, "not_met": 30, "indeterminate": 10})
+    tally.steps.update({"JAK x": 3, "BIO y": 39})
+    data = tally.as_dict(5)
+    assert data["refractory"] == {"met": "<5", "not_met": 30, "indeterminate": "*"}
+    assert data["steps"] == {"BIO y": "*", "JAK x": "<5"}
+    assert tally.as_dict(0)["refractory"]["met"] == 2

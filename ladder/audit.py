@@ -111,13 +111,35 @@ def _error(source: str, patient: str | None, message: str) -> dict[str, Any]:
 
 def _located(error: ValidationError, rows: dict[str, str]) -> list[str]:
     lines = []
-    for item in error.errors(include_url=False, include_input=False):
+    for item in error.errors(include_url=False):
         loc = [str(part) for part in item["loc"]]
         head = ".".join(loc[:2])
         where = f"{rows[head]}: {'.'.join(loc[2:]) or '(row)'}" if head in rows else \
             ".".join(loc) or "(top level)"
-        lines.append(f"{where}: {item['msg']}")
+        lines.append(f"{where}: {item['msg']}{_did_you_mean(item)}")
     return lines
+
+
+def _did_you_mean(item: dict[str, Any]) -> str:
+    """A suggestion for a misspelt field or term: 'dosee' -> dose, 'remision' -> remission."""
+    import difflib
+    if item["type"] == "extra_forbidden" and item["loc"]:
+        model: Any = History
+        for part in item["loc"][:-1]:
+            if isinstance(part, str):
+                annotation = model.model_fields[part].annotation if part in model.model_fields else None
+                model = next((a for a in getattr(annotation, "__args__", ()) if hasattr(a, "model_fields")),
+                             annotation)
+                if not hasattr(model, "model_fields"):
+                    return ""
+        options, written = list(model.model_fields), str(item["loc"][-1])
+    elif item["type"] == "literal_error" and item.get("input") is not None:
+        options, written = [o.strip(" '") for o in item["ctx"]["expected"].replace(" or ", ", ").split(", ")], \
+            str(item["input"])
+    else:
+        return ""
+    close = difflib.get_close_matches(written.lower(), options, n=1, cutoff=0.7)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def audit_records(records: Iterable[Record | Failed], book: Rulebook,

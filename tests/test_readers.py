@@ -203,3 +203,11 @@ def test_any_failure_of_one_record_is_its_error_record(book, monkeypatch):
     item = audit.audit_record_item(Record("x.yaml", {"id": "x"}), book)
     assert item["error"]["source"] == "x.yaml"
     assert "OverflowError: date value out of range" in item["error"]["message"]
+
+
+def test_a_misspelt_field_or_term_gets_a_did_you_mean(book):
+    from ladder.audit import audit_record
+    error = audit_record(Record("x.yaml", {"id": "x", "sexx": "F", "courses": [
+        {"drug": "cetirizine", "dosee": 10, "stop_reason": "remision"}]}), book)
+    assert "courses.0.dosee: Extra inputs are not permitted (did you mean dose?)" in error.message
+    assert "(did you mean remission?)" in error.message and "(did you mean sex?)" in error.message

@@ -24,6 +24,7 @@ from .synthetic import cohort
 from .workers import audit_rendered
 from .report import explain as explain_report
 from .rulebook import SEVERITY_RANK, Rulebook, load_rules
+from .selection import Selection, selection
 from .selftest import example_failures
 
 FAIL_ON = ["info", "warning", "critical", "never"]
@@ -37,6 +38,21 @@ def _load(rules: str | None) -> Rulebook:
         raise click.UsageError(str(error)) from None
 
 
+def _selection(book: Rulebook, select: tuple[str, ...], ignore: tuple[str, ...],
+               min_severity: str | None) -> Selection:
+    try:
+        return selection(book, tuple(p for s in select for p in s.split(",") if p),
+                         tuple(p for s in ignore for p in s.split(",") if p), min_severity)
+    except LadderError as error:
+        raise click.UsageError(str(error)) from None
+
+
+SELECT = click.option("--select", multiple=True, metavar="CODES",
+                      help="Only these checks: codes or prefixes, comma-separated or repeated (JAK, TRL00).")
+IGNORE = click.option("--ignore", multiple=True, metavar="CODES",
+                      help="Drop these checks: codes or prefixes (they neither show nor count toward --fail-on).")
+MIN_SEVERITY = click.option("--min-severity", type=click.Choice(["info", "warning", "critical"]), default=None,
+                            help="Show only findings at or above this severity (--fail-on still counts every selected one).")
 AS_OF = click.option(
     "--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
     help="The audit date, YYYY-MM-DD (default: today; printed in the report): an ongoing course runs "
@@ -64,17 +80,22 @@ def main() -> None:
 @click.option("--progress/--no-progress", default=None,
               help="A progress bar on stderr (default: when stderr is a terminal).")
 @AS_OF
+@SELECT
+@IGNORE
+@MIN_SEVERITY
 def audit(paths: tuple[Path, ...], rules: str | None, fmt: str, jobs: int, fail_on: str,
-          exit_zero: bool, progress: bool | None, as_of: dt.datetime | None) -> None:
+          exit_zero: bool, progress: bool | None, as_of: dt.datetime | None, select: tuple[str, ...],
+          ignore: tuple[str, ...], min_severity: str | None) -> None:
     """Audit case files, JSON Lines cohorts or CSV export folders: a report per patient and a summary."""
     book = _load(rules)
+    chosen = _selection(book, select, ignore, min_severity)
     day = as_of.date() if as_of else dt.date.today()
     sink, tally = SINKS[fmt](), Tally()
     click.echo(sink.begin(__version__, {"id": book.pack.id, "version": book.pack.version,
                                         "sha256": book.sha256}, day.isoformat()), nl=False)
     if jobs == 0:
         keep_freed_memory()  # the engine runs in this process, which is ours to tune
-    outputs = audit_rendered(read_paths(paths), book, jobs, sink.render, tally, day)
+    outputs = audit_rendered(read_paths(paths), book, jobs, sink.render, tally, day, chosen)
     show = sys.stderr.isatty() if progress is None else progress
     for output in (with_progress(outputs, count_records(paths)) if show else outputs):
         click.echo(sink.write(output), nl=False)
@@ -105,9 +126,14 @@ def summary(path: Path, min_cell: int, fmt: str) -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--rules", "rules", default=None, help=RULES_HELP)
 @AS_OF
-def explain(path: Path, rules: str | None, as_of: dt.datetime | None) -> None:
+@SELECT
+@IGNORE
+@MIN_SEVERITY
+def explain(path: Path, rules: str | None, as_of: dt.datetime | None, select: tuple[str, ...],
+            ignore: tuple[str, ...], min_severity: str | None) -> None:
     """Show one patient's timeline, the refractory verdict phase by phase, and why each finding fired."""
     book = _load(rules)
+    chosen = _selection(book, select, ignore, min_severity)
     day = as_of.date() if as_of else dt.date.today()
     failed = False
     for record in read_paths([path]):
@@ -116,6 +142,8 @@ def explain(path: Path, rules: str | None, as_of: dt.datetime | None) -> None:
                 raise InputError(record.message, source=record.source)
             history = load_history(record)
             result = audit_history(history, book, record.source, day)
+            result = result.model_copy(update={"findings": [
+                f for f in result.findings if chosen.keeps(f.code) and chosen.shows({"severity": f.severity})]})
         except LadderError as error:
             click.echo(f"ERROR {error}", err=True)
             failed = True

@@ -25,6 +25,7 @@ from .engine import keep_freed_memory
 from .pool import Died, Worker, collect
 from .readers import Failed, Record, parse, patient_id, printable
 from .rulebook import Rulebook
+from .selection import Selection
 from .summary import Tally
 
 Item = dict[str, Any]  # a result as JSON-ready data: a patient, or {"error": {...}}
@@ -35,6 +36,7 @@ TIMEOUT = 600.0  # seconds a chunk may take (about 0.2 s is usual): past it the 
 _book: Rulebook | None = None
 _render: Render | None = None
 _as_of: dt.date | None = None
+_selection = Selection()
 
 
 def audit_items(records: Iterable[Record | Failed], book: Rulebook, jobs: int = 1,
@@ -44,26 +46,29 @@ def audit_items(records: Iterable[Record | Failed], book: Rulebook, jobs: int = 
 
 
 def audit_rendered(records: Iterable[Record | Failed], book: Rulebook, jobs: int, render: Render,
-                   tally: Tally, as_of: dt.date | None = None) -> Iterator[Any]:
+                   tally: Tally, as_of: dt.date | None = None,
+                   selection: Selection = Selection()) -> Iterator[Any]:
     """Audit records in `jobs` worker processes (0: in this process) as of `as_of` (default: today);
-    yield each result as `render` makes it, in input order, and count every result into `tally`."""
+    yield each result as `render` makes it, in input order, and count every result into `tally`.
+    `selection` drops findings of unselected checks, and hides from the output (not the tally)
+    those below its minimum severity."""
     as_of = as_of or dt.date.today()
     if jobs <= 0:
         for record in records:
-            item = audit_record_item(record, book, as_of)
+            output, item = _audited(record, book, render, as_of, selection)
             tally.add(item)
-            yield render(item)
+            yield output
         return
-    yield from _Supervisor(book, jobs, render, tally, as_of).run(records)
+    yield from _Supervisor(book, jobs, render, tally, as_of, selection).run(records)
 
 
 def _as_is(item: Item) -> Item:
     return item
 
 
-def _init(book: Rulebook, render: Render, as_of: dt.date) -> None:
-    global _book, _render, _as_of
-    _book, _render, _as_of = book, render, as_of
+def _init(book: Rulebook, render: Render, as_of: dt.date, selection: Selection) -> None:
+    global _book, _render, _as_of, _selection
+    _book, _render, _as_of, _selection = book, render, as_of, selection
     faulthandler.disable()  # a crash here is the supervisor's to report, not a traceback to print
     keep_freed_memory()
 
@@ -72,17 +77,23 @@ def _audit_chunk(chunk: list[Record | Failed]) -> Done:
     assert _book is not None and _render is not None
     outputs, tally = [], Tally()
     for record in chunk:
-        item = audit_record_item(record, _book, _as_of)
-        try:
-            output = _render(item)
-        except Exception as error:  # noqa: BLE001  one result that cannot be written is its error
-            item = {"error": {"source": printable(record.source), "patient": None,
-                              "message": f"ladder could not write this result ({type(error).__name__}: "
-                                         f"{error}); please report it"}}
-            output = _render(item)
+        output, item = _audited(record, _book, _render, _as_of, _selection)
         tally.add(item)
         outputs.append(output)
     return outputs, tally
+
+
+def _audited(record: Record | Failed, book: Rulebook, render: Render, as_of: dt.date | None,
+             selection: Selection) -> tuple[Any, Item]:
+    """One record's rendered output and its (selected) result, for the tally."""
+    item = selection.selected(audit_record_item(record, book, as_of))
+    try:
+        return render(selection.shown(item)), item
+    except Exception as error:  # noqa: BLE001  one result that cannot be written is its error
+        item = {"error": {"source": printable(record.source), "patient": None,
+                          "message": f"ladder could not write this result ({type(error).__name__}: "
+                                     f"{error}); please report it"}}
+        return render(item), item
 
 
 def _chunks(records: Iterable[Record | Failed], size: int) -> Iterator[list[Record | Failed]]:
@@ -115,14 +126,16 @@ class _Supervisor:
     re-run once; a chunk that kills a worker again is re-run one record at a time, and a record that
     still kills one becomes an error record naming it. No worker's failure ever reaches the caller."""
 
-    def __init__(self, book: Rulebook, jobs: int, render: Render, tally: Tally, as_of: dt.date) -> None:
+    def __init__(self, book: Rulebook, jobs: int, render: Render, tally: Tally, as_of: dt.date,
+                 selection: Selection) -> None:
         self.book, self.jobs, self.render, self.tally, self.as_of = book, jobs, render, tally, as_of
+        self.selection = selection
         self.workers: list[Worker] = []
         self.crashes = 0
 
     def _start(self) -> Worker:
         siblings = [c for w in self.workers for c in (w.tasks, w.results)]
-        worker = Worker(_audit_chunk, _init, (self.book, self.render, self.as_of), siblings)
+        worker = Worker(_audit_chunk, _init, (self.book, self.render, self.as_of, self.selection), siblings)
         self.workers.append(worker)
         return worker
 

@@ -106,3 +106,25 @@ def test_a_second_pack_by_path(run):
     result = run("audit", "cases/seed/patient-2.yaml", "--rules", "tests/fixtures/minimal-pack.yaml")
     assert "MIN001" in result.output and result.exit_code == 1
     assert run("audit", "cases", "--rules", "nope.yaml").exit_code == 2
+
+
+@pytest.mark.parametrize("jobs", ["0", "2"])
+def test_select_ignore_and_min_severity(run, jobs):
+    def codes(*options):
+        out = run("audit", "cases/seed/patient-1.yaml", "--format", "json", "--as-of", "2026-12-02",
+                  "--jobs", jobs, *options)
+        return [f["code"] for f in json.loads(out.output)["patients"][0]["findings"]], out.exit_code
+    every, _ = codes()
+    assert set(codes("--select", "JAK,REF")[0]) == {c for c in every if c.startswith(("JAK", "REF"))}
+    assert not any(c.startswith("JAK00") for c in codes("--ignore", "JAK00")[0])
+    shown, exit_code = codes("--min-severity", "warning", "--fail-on", "info")
+    assert "LAD001" not in shown and "DQ001" in shown
+    assert exit_code == 1  # the hidden info findings still decide --fail-on
+    assert codes("--ignore", "LAD,TRL,CTL,JAK001,DQ004", "--fail-on", "info")[1] == 1
+    assert codes("--select", "DQ001", "--fail-on", "info")[1] == 1
+    assert codes("--select", "AH001", "--fail-on", "info")[1] == 0  # nothing selected fired
+
+
+def test_a_selection_naming_no_check_is_a_usage_error(run):
+    result = run("audit", "cases/seed/patient-1.yaml", "--select", "JAK0100")
+    assert result.exit_code == 2 and "has the code or prefix 'JAK0100'" in result.output

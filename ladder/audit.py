@@ -47,7 +47,17 @@ def audit_item(history: History, book: Rulebook, source: str = "<memory>",
                 "evidence": {"reason": verdict.reason,
                              "phases": [{"phase": p.label, "status": _PHASE_STATUS[p.status],
                                          "courses": p.evidence} for p in verdict.phases]}},
-            "findings": finding_items(book, matches)}
+            "findings": _accepted(finding_items(book, matches), history)}
+
+
+def _accepted(findings: list[dict[str, Any]], history: History) -> list[dict[str, Any]]:
+    """Mark the findings of the codes the record documents as deliberate (exceptions)."""
+    if history.exceptions:
+        documented = {e.code.upper(): {"reason": e.reason, "date": e.date.isoformat() if e.date else None}
+                      for e in history.exceptions}
+        for finding in findings:
+            finding["accepted"] = documented.get(finding["code"])
+    return findings
 
 
 def audit_history(history: History, book: Rulebook, source: str = "<memory>",

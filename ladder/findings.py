@@ -33,6 +33,9 @@ class Finding(Result):
     message: str
     citation: Citation
     evidence: dict[str, dict[str, Any]]
+    accepted: dict[str, Any] | None = Field(
+        default=None, description="The record's documented exception (reason, date) when the "
+                                  "deviation was deliberate; it does not count toward --fail-on.")
 
 
 class StepReached(Result):
@@ -116,7 +119,7 @@ def finding_items(book: Rulebook, matches: list[Match]) -> list[dict[str, Any]]:
         if trial_alias is not None:
             citation = steps.get(match.facts.get(trial_alias, {}).get("step"), citation)
         made.append({**head, "message": render(template, match.facts), "citation": dict(citation),
-                     "evidence": match.facts})
+                     "evidence": match.facts, "accepted": None})
     made.sort(key=itemgetter("code"))
     ordered = []
     for _, same_code in groupby(made, key=itemgetter("code")):

@@ -254,6 +254,15 @@ class Screening(Record):
     notes: str | None = None
 
 
+class DeviationException(Record):
+    """A deviation the record says was deliberate: the finding is kept, marked accepted with the
+    reason, and does not count toward --fail-on."""
+
+    code: str = Field(min_length=1, description="The check's code, e.g. LAD006.")
+    reason: str = Field(min_length=1, description="Why: 'omalizumab not available under the patient's insurance'.")
+    date: dt.date | None = None
+
+
 class Anchor(Record):
     """Published cases give relative times; a case anchors them to a chosen date and says how."""
 
@@ -275,6 +284,7 @@ class History(Record):
     assessments: list[Assessment] = Field(default_factory=list)
     adverse_events: list[AdverseEvent] = Field(default_factory=list)
     screenings: list[Screening] = Field(default_factory=list)
+    exceptions: list[DeviationException] = Field(default_factory=list)
     source: str | None = Field(default=None, description="Where the history comes from.")
     observed_until: dt.date | None = Field(
         default=None, description="The last day the record covers (e.g. a case report's last follow-up): "

@@ -34,7 +34,8 @@ def test_audit_json_contract(run):
     assert set(patient) == {"id", "source", "as_of", "step", "refractory", "findings"}
     assert patient["as_of"] == "2026-01-31"
     assert set(patient["refractory"]) == {"status", "definition", "missing", "evidence"}
-    assert set(patient["findings"][0]) == {"code", "name", "severity", "message", "citation", "evidence"}
+    assert set(patient["findings"][0]) == {"code", "name", "severity", "message", "citation", "evidence",
+                                           "accepted"}
 
 
 def test_exit_codes(run):
@@ -128,3 +129,19 @@ def test_select_ignore_and_min_severity(run, jobs):
 def test_a_selection_naming_no_check_is_a_usage_error(run):
     result = run("audit", "cases/seed/patient-1.yaml", "--select", "JAK0100")
     assert result.exit_code == 2 and "has the code or prefix 'JAK0100'" in result.output
+
+
+def test_a_documented_exception_is_kept_marked_and_does_not_fail_the_run(run, tmp_path):
+    case = tmp_path / "p.yaml"
+    case.write_text("id: p\nscreenings: [{kind: hepatitis_b, date: 2023-12-01, result: negative}]\n"
+                    "courses: [{drug: abrocitinib, dose: 100, unit: mg, frequency: daily, start: 2024-01-01, "
+                    "end: 2024-03-01}]\n")
+    assert run("audit", str(case)).exit_code == 1  # JAK002: no TB screening (critical)
+    case.write_text(case.read_text() + "exceptions: [{code: JAK002, reason: screened at another hospital, "
+                                       "date: 2023-12-20}, {code: LAD099, reason: typo}]\n")
+    result = run("audit", str(case), "--format", "json")
+    assert result.exit_code == 0, result.output
+    findings = {f["code"]: f for f in json.loads(result.output)["patients"][0]["findings"]}
+    assert findings["JAK002"]["accepted"] == {"reason": "screened at another hospital", "date": "2023-12-20"}
+    assert "LAD099" in findings["DQ006"]["message"]
+    assert "[accepted: screened at another hospital]" in run("audit", str(case)).output

@@ -54,6 +54,10 @@ def derive(history: History, book: Rulebook, index: DrugIndex | None = None,
         _refractory_fact(book, verdict), *issues, *_missing_values(courses),
         *({"id": f"dq-unmapped-{n}", "type": "dq", "issue": "unmapped", "detail": what}
           for n, what in enumerate(history.unmapped, start=1)),
+        *({"id": f"dq-exception-{n}", "type": "dq", "issue": "unknown_exception",
+           "detail": f"an exception is documented for {e.code!r}, which no check of {book.pack.id} has"}
+          for n, e in enumerate(history.exceptions, start=1)
+          if e.code.upper() not in {c.code for c in book.checks}),
     ]
     return PatientFacts(facts, patient, verdict)
 

@@ -41,6 +41,7 @@ def patient_block(patient: dict[str, Any]) -> str:
     lines += [f"                missing: {item}" for item in refractory["missing"]]
     ordered = sorted(patient["findings"], key=lambda f: (-SEVERITY_RANK[f["severity"]], f["code"]))
     lines += [f"  {f['severity']:<8} {f['code']:<7} {f['message']}"
-              + ("" if f["citation"]["confirmed"] else "  [source UNCONFIRMED]") for f in ordered]
+              + ("" if f["citation"]["confirmed"] else "  [source UNCONFIRMED]")
+              + (f"  [accepted: {f['accepted']['reason']}]" if f.get("accepted") else "") for f in ordered]
     return "\n".join(lines)
 

@@ -211,7 +211,7 @@ def respond(audits: Audits, rules: dict[str, str], hook: str, body: HookRequest,
         return [failed_card(str(error), rules, body.hookInstance)]
     namespace = body.hookInstance
     if hook == "patient-view":
-        chosen = [f for f in item["findings"] if f["severity"] != "info"]
+        chosen = [f for f in item["findings"] if f["severity"] != "info" and not f.get("accepted")]
         return [summary_card(item, rules, base_url, namespace)] + [
             card(f, rules, base_url, namespace) for f in _by_severity(chosen)]
     about_draft = [f for f in item["findings"] if _mentions(f["evidence"], draft_ids)]

@@ -4,8 +4,7 @@ Decision support, not a diagnosis: every finding names the guideline clause and 
 it rests on, and a verdict the record cannot support is reported as indeterminate.
 """
 
-__version__ = "0.1.0"
-
+from .version import __version__  # noqa: E402
 from .audit import audit  # noqa: E402
 from .errors import EngineError, InputError, LadderError, RulePackError  # noqa: E402
 from .findings import AuditError, AuditReport, Finding, PatientResult, Refractory  # noqa: E402
@@ -14,6 +13,7 @@ from .model import (AdverseEvent, Assessment, Condition, Course, Diagnosis, Hist
 from .rulebook import Rulebook, load_rules  # noqa: E402
 
 __all__ = [
+    "__version__",
     "audit", "load_rules", "Rulebook",
     "History", "Course", "Assessment", "AdverseEvent", "Screening", "Condition", "Diagnosis",
     "Finding", "PatientResult", "Refractory", "AuditReport", "AuditError",

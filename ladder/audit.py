@@ -8,7 +8,7 @@ from typing import Any, Iterable, Iterator
 
 from pydantic import ValidationError
 
-from . import __version__
+from .version import __version__
 from .engine import Engine
 from .errors import InputError, LadderError
 from .facts import derive
@@ -132,6 +132,13 @@ def _located(error: ValidationError, rows: dict[str, str]) -> list[str]:
 
 def _did_you_mean(item: dict[str, Any]) -> str:
     """A suggestion for a misspelt field or term: 'dosee' -> dose, 'remision' -> remission."""
+    try:
+        return _suggestion(item)
+    except Exception:  # noqa: BLE001  a hint must never cost the error itself
+        return ""
+
+
+def _suggestion(item: dict[str, Any]) -> str:
     import difflib
     if item["type"] == "extra_forbidden" and item["loc"]:
         model: Any = History

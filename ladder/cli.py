@@ -11,7 +11,7 @@ import click
 import orjson
 import yaml
 
-from . import __version__
+from .version import __version__
 from .audit import audit_history, load_history
 from .engine import keep_freed_memory
 from .errors import InputError, LadderError
@@ -24,6 +24,7 @@ from .synthetic import cohort
 from .workers import audit_rendered
 from .report import explain as explain_report
 from .rulebook import SEVERITY_RANK, Rulebook, load_rules
+from . import config
 from .selection import Selection, selection
 from .selftest import example_failures
 
@@ -61,9 +62,32 @@ AS_OF = click.option(
 
 @click.group()
 @click.version_option(__version__, prog_name="ladder")
-def main() -> None:
-    """Audit treatment histories against a treatment-ladder rule pack (decision support, not a diagnosis)."""
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Audit treatment histories against a treatment-ladder rule pack (decision support, not a diagnosis).
 
+    Settings may also come from [tool.ladder] in a pyproject.toml or from a ladder.toml, found from
+    the working folder upward (`ladder config` shows them); the command line wins."""
+    try:
+        found = config.find(Path.cwd())
+    except LadderError as error:
+        raise click.UsageError(str(error)) from None
+    if found:
+        ctx.default_map = config.default_map(found[1], found[0].parent)
+        ctx.meta["ladder.config"] = found
+
+
+@main.command("config")
+@click.pass_context
+def show_config(ctx: click.Context) -> None:
+    """The settings audit and explain use, and where each comes from."""
+    path, settings = ctx.meta.get("ladder.config", (None, {}))
+    click.echo(f"settings file: {path or 'none (defaults)'}")
+    for key, commands in config.SETTINGS.items():
+        where = str(path) if key in settings else "default"
+        value = settings.get(key, {"rules": "csu-international", "fail-on": "critical", "jobs": 1,
+                                   "as-of": "today"}.get(key, "-"))
+        click.echo(f"  {key:<13} {value!s:<30} ({where}; {', '.join(commands)})")
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))

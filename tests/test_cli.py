@@ -145,3 +145,27 @@ def test_a_documented_exception_is_kept_marked_and_does_not_fail_the_run(run, tm
     assert findings["JAK002"]["accepted"] == {"reason": "screened at another hospital", "date": "2023-12-20"}
     assert "LAD099" in findings["DQ006"]["message"]
     assert "[accepted: screened at another hospital]" in run("audit", str(case)).output
+
+
+def test_settings_come_from_a_file_found_upward_and_the_command_line_wins(tmp_path, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text('[tool.ladder]\nselect = ["JAK00"]\nfail-on = "never"\n'
+                                             'as-of = "2026-12-02"\n')
+    (tmp_path / "deep" / "er").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "deep" / "er")
+    runner = CliRunner()
+    case = str(ROOT / "cases" / "seed" / "patient-1.yaml")
+    out = runner.invoke(main, ["audit", case, "--format", "json"])
+    data = json.loads(out.output)
+    assert {f["code"][:5] for f in data["patients"][0]["findings"]} == {"JAK00"}
+    assert data["as_of"] == "2026-12-02" and out.exit_code == 0
+    wins = json.loads(runner.invoke(main, ["audit", case, "--format", "json", "--select", "REF"]).output)
+    assert {f["code"] for f in wins["patients"][0]["findings"]} == {"REF001"}
+    shown = runner.invoke(main, ["config"]).output
+    assert "pyproject.toml" in shown and "JAK00" in shown and "default" in shown
+
+
+def test_an_unknown_setting_is_a_usage_error_naming_the_file(tmp_path, monkeypatch):
+    (tmp_path / "ladder.toml").write_text('selectt = ["JAK"]\n')
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["audit", str(ROOT / "cases" / "seed" / "patient-1.yaml")])
+    assert result.exit_code == 2 and "ladder.toml" in result.output and "selectt" in result.output

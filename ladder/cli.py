@@ -246,6 +246,7 @@ def rules_show(code: str, pack: str | None) -> None:
     dump = lambda data: "    " + yaml.safe_dump(data, sort_keys=False, default_flow_style=None).strip().replace("\n", "\n    ")  # noqa: E731
     click.echo("\n".join([
         f"{check.code} {check.name} ({check.severity})", "", check.summary, "",
+        f"From: {book.provenance.get(f'check {check.code}', book.origin)}", "",
         "Why it matters:", f"    {check.rationale.strip()}", "",
         f"Source ({status}):", f"    {check.citation.clause}", *sources, "",
         "Fires when:", dump(check.when), "",

@@ -13,7 +13,7 @@ import yaml
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator,
                       model_validator)
 
-from . import conditions, safe_yaml
+from . import conditions, pack_chain, safe_yaml
 from .errors import RulePackError
 from .fact_kinds import COURSE_FIELDS, FACT_FIELDS, KEY_FIELDS, NUMERIC_FIELDS, SINGLE_KINDS
 from .model import History
@@ -252,8 +252,9 @@ class Rulebook(Spec):
     refractory: RefractorySpec
     checks: list[Check] = Field(min_length=1)
     retired_codes: list[str] = []
-    sha256: str = ""
+    sha256: str = ""  # of the pack's text, or of every text of its extends chain
     origin: str = ""
+    provenance: dict[str, str] = {}  # "check CODE" / "step CODE" -> the file that gave it
 
     @model_validator(mode="after")
     def _unique(self) -> "Rulebook":
@@ -304,7 +305,7 @@ def load_rules(source: str | Path | None = None, *, text: str | None = None) -> 
     try:
         stat = path.stat()
         signature = (str(path), stat.st_mtime_ns, stat.st_size)
-        if signature in _read:  # unchanged since read: the content (and its hash) is known
+        if signature in _read and _read[signature] in _loaded:  # unchanged since read
             return _loaded[_read[signature]]
         raw = path.read_bytes()
     except OSError as error:
@@ -316,9 +317,10 @@ def load_rules(source: str | Path | None = None, *, text: str | None = None) -> 
     except UnicodeDecodeError:
         raise RulePackError("not UTF-8 text", source=str(path)) from None
     book = _parsed(decoded, str(path))
-    if len(_read) >= _LOADED_MAX:
-        _read.pop(next(iter(_read)))
-    _read[signature] = (str(path), book.sha256)
+    if len(book.provenance) and all(where == str(path) for where in book.provenance.values()):
+        if len(_read) >= _LOADED_MAX:  # a pack of one file: its signature stands for its content
+            _read.pop(next(iter(_read)))
+        _read[signature] = (str(path), _content_key(decoded))
     return book
 
 
@@ -330,14 +332,20 @@ _LOADED_MAX = 32
 def _parsed(text: str, origin: str) -> "Rulebook":
     """parse_rules, remembered by origin and content: `ladder.audit(history)` with the default pack
     re-read and recompiled the pack on every call (70 ms); a changed file is a new key."""
-    key = (origin, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+    key = (origin, _content_key(text))
     book = _loaded.get(key)
     if book is None:
         book = parse_rules(text, origin)
+        if book.provenance and any(where.split(" (")[0] != origin for where in book.provenance.values()):
+            return book  # it extends another file, whose changes its own text does not show
         if len(_loaded) >= _LOADED_MAX:
             _loaded.pop(next(iter(_loaded)))
         _loaded[key] = book
     return book
+
+
+def _content_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 MAX_PACK_BYTES = 1024 * 1024  # the default pack is about 50 KB
@@ -360,6 +368,7 @@ def parse_rules(text: str, origin: str) -> Rulebook:
         raise RulePackError(f"not valid YAML: {type(error).__name__}: {error}", source=origin) from None
     if not isinstance(data, dict):
         raise RulePackError("a rule pack is a YAML mapping", source=origin)
+    data, digest, provenance = pack_chain.resolve(data, text, origin, _read_base, safe_yaml.load)
     try:
         book = Rulebook.model_validate(data)
     except RecursionError:
@@ -367,8 +376,17 @@ def parse_rules(text: str, origin: str) -> Rulebook:
     except ValidationError as error:
         raise RulePackError("\n  ".join(["does not fit the rule-pack schema:",
                                          *_located(error, data)]), source=origin) from None
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return book.model_copy(update={"sha256": digest, "origin": origin})
+    return book.model_copy(update={"sha256": digest, "origin": origin, "provenance": provenance})
+
+
+def _read_base(name: str, origin: str) -> tuple[str, str]:
+    """The text of the pack an `extends:` names, and where it was read from."""
+    path = pack_chain.base_path(name, origin, packaged_packs())
+    try:
+        return path.read_text(encoding="utf-8"), str(path)
+    except (OSError, UnicodeDecodeError) as error:
+        raise RulePackError(f"extends: cannot read {name!r} ({error}); packaged packs: "
+                            f"{', '.join(packaged_packs())}", source=origin) from None
 
 
 def _located(error: ValidationError, data: dict[str, Any]) -> list[str]:

@@ -180,3 +180,67 @@ def test_an_infinite_or_huge_trial_length_is_refused():
 def test_a_pack_text_with_a_lone_surrogate_is_an_error():
     """Found by the fuzz test: the pack cache's hash raised UnicodeEncodeError."""
     assert "not UTF-8 text" in error_of(DEFAULT.replace("title:", "title: \ud800", 1))
+
+
+# extends: a site's local policy in a few lines (issue 12, part).
+
+POLICY = """extends: csu-international
+pack: {id: our-clinic, version: "1", title: "Our clinic"}
+disable: [JAK001]
+severity: {CTL002: info}
+steps:
+  - {code: BIO, trial: {min_days: 112}}
+checks:
+  - code: LOC001
+    name: any-jak-inhibitor
+    severity: warning
+    summary: Every JAK inhibitor course, for our pharmacy review.
+    rationale: Local policy.
+    citation: {source: local, clause: "Pharmacy review of every JAK inhibitor", confirmed: true}
+    when: [{course: {class: jak_inhibitor}}]
+    message: "{course.drug} for pharmacy review"
+    examples:
+      fires: {courses: [{drug: abrocitinib}]}
+      passes: {courses: [{drug: cetirizine}]}
+"""
+
+
+def test_a_pack_extends_another_with_a_few_lines(tmp_path):
+    path = tmp_path / "policy.yaml"
+    path.write_text(POLICY)
+    book = load_rules(path)
+    base = load_rules()
+    codes = {c.code for c in book.checks}
+    assert "JAK001" not in codes and "LOC001" in codes and len(codes) == len(base.checks)
+    assert book.check("CTL002").severity == "info"
+    assert next(s for s in book.steps if s.code == "BIO").trial.min_days == 112
+    assert book.provenance["check CTL002"] == f"{path} (severity)"
+    assert book.provenance["check REF001"].endswith("csu-international.yaml")
+    assert book.sha256 != base.sha256
+
+
+def test_the_hash_of_an_extending_pack_covers_its_base(tmp_path):
+    base = tmp_path / "base.yaml"
+    base.write_text(DEFAULT)
+    path = tmp_path / "policy.yaml"
+    path.write_text(POLICY.replace("extends: csu-international", "extends: base.yaml"))
+    first = load_rules(path)
+    base.write_text(DEFAULT.replace("summary: The latest assessment shows the disease not controlled.",
+                                    "summary: Not controlled at the latest assessment."))
+    second = load_rules(path)
+    assert first.sha256 != second.sha256
+    assert second.check("CTL002").summary == "Not controlled at the latest assessment."
+
+
+@pytest.mark.parametrize("change, message", [
+    ("disable: [XYZ001]", "the base pack has no check 'XYZ001'"),
+    ("extends: no-such-pack", "extends: cannot read 'no-such-pack'"),
+    ("colour: blue", "not colour"),
+    ("steps: [{code: NEW, label: x}]", "is no step of the base pack"),
+])
+def test_a_bad_extension_is_an_error_naming_it(change, message):
+    text = POLICY.replace("disable: [JAK001]", change) if change.startswith(("disable", "colour", "steps")) \
+        else POLICY.replace("extends: csu-international", change)
+    if change.startswith("steps"):
+        text = text.replace("steps:\n  - {code: BIO, trial: {min_days: 112}}\n", "")
+    assert message in error_of(text)

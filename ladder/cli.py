@@ -217,6 +217,17 @@ def rules() -> None:
     """List, show and validate rule packs."""
 
 
+@rules.command("packs")
+def rules_packs() -> None:
+    """The packs that ship with ladder: id, version, title, checks, unconfirmed checks."""
+    from .rulebook import packaged_packs
+    for name in packaged_packs():
+        book = _load(name)
+        unconfirmed = sum(not check.citation.confirmed for check in book.checks)
+        click.echo(f"{book.pack.id:<22} {book.pack.version:<12} {len(book.checks):>3} checks "
+                   f"({unconfirmed} unconfirmed)  {book.pack.title}")
+
+
 @rules.command("list")
 @click.option("--rules", "pack", default=None, help=RULES_HELP)
 def rules_list(pack: str | None) -> None:

@@ -169,3 +169,9 @@ def test_an_unknown_setting_is_a_usage_error_naming_the_file(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["audit", str(ROOT / "cases" / "seed" / "patient-1.yaml")])
     assert result.exit_code == 2 and "ladder.toml" in result.output and "selectt" in result.output
+
+
+def test_rules_packs_lists_the_packaged_packs(run):
+    result = run("rules", "packs")
+    assert result.exit_code == 0 and result.output.startswith("csu-international")
+    assert "checks (" in result.output and "unconfirmed)" in result.output

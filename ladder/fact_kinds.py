@@ -25,6 +25,11 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
     "control": ("id", "status", "label", "instrument", "score", "judgement", "date", "strength", "course",
                 "current_drug", "current_start"),
     "refractory": ("id", "status", "definition", "missing", "reason"),
+    # What the pack's guideline offers after the step reached, for a patient not controlled on it:
+    # escalate (the step was tried adequately, or how is unknown) or continue (its trial is still
+    # short of the minimum).
+    "next": ("id", "step", "step_label", "action", "offers", "control_label", "control_date",
+             "trial_verdict", "trial_days", "min_days", "source", "clause"),
     # An adverse event on record: the drug as the catalog names it, what kind of reaction, when.
     "reaction": ("id", "drug", "written", "kind", "date", "day", "description"),
     "dq": ("id", "issue", "course", "drug", "field", "detail"),
@@ -39,9 +44,9 @@ NUMERIC_FIELDS = frozenset({
     "age", "step_rank", "courses", "assessments", "dose", "daily_mg", "mg_per_kg_day", "multiple",
     "interval_days", "start_day", "end_day", "days", "gap_before_days", "min_days", "min_dose_mg",
     "from_days", "gap_days", "rank", "first_day", "longest_days", "score", "days_before", "window_days",
-    "day", "onset_day", "first_start_day"})
+    "day", "onset_day", "first_start_day", "trial_days"})
 
 # Kinds with one fact per patient, and the field that names one fact of a kind that has several:
 # a pattern on these cannot multiply the matches of a check.
-SINGLE_KINDS = frozenset({"patient", "control", "refractory"})
+SINGLE_KINDS = frozenset({"patient", "control", "refractory", "next"})
 KEY_FIELDS = {"drug_class": "class", "step": "code", "screening": "group"}

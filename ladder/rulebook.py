@@ -82,12 +82,20 @@ def _course_condition(value: dict[str, Any]) -> dict[str, Any]:
 CourseCondition = Annotated[dict[str, Any], AfterValidator(_course_condition)]
 
 
+class NextOptions(Spec):
+    """What the guideline offers after a step, for a patient not controlled on it."""
+
+    offers: str = Field(min_length=1, description="The options, as a clinician would say them.")
+    citation: Citation
+
+
 class Step(Spec):
     code: str = Field(pattern=r"^[A-Z0-9+]{2,6}$")
     label: str
     match: CourseCondition
     trial: TrialSpec | None = None
     citation: Citation
+    next: NextOptions | None = None
 
 
 class Phase(Spec):

@@ -190,3 +190,22 @@ def test_an_engine_crash_costs_one_card_never_the_service(book):
             assert normal.status_code == 200 and "refractory" in normal.json()["cards"][0]["summary"]
     finally:
         audits.close()
+
+
+def test_patient_view_shows_what_the_ladder_offers_next(url):
+    import importlib.util
+
+    from ladder.model import History
+    from .conftest import ROOT
+    spec = importlib.util.spec_from_file_location("history_to_fhir", ROOT / "tools" / "history_to_fhir.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)  # type: ignore[union-attr]
+    history = History.model_validate({
+        "id": "p-next", "observed_until": "2024-07-01",
+        "courses": [{"drug": "omalizumab", "dose": 300, "unit": "mg", "frequency": "every 4 weeks",
+                     "start": "2024-01-01", "end": "2024-07-01"}],
+        "assessments": [{"instrument": "UAS7", "score": 24, "date": "2024-06-20"}]})
+    body = hook_call("patient-view", "p-next", prefetch_from(tool.bundle(history)))
+    cards = post(url, "ladder-patient-view", body).json()["cards"]
+    [offered] = [c for c in cards if c["summary"].startswith("NXT001")]
+    assert "optimised omalizumab" in offered["detail"] and offered["indicator"] == "info"

@@ -16,6 +16,7 @@ from ..rulebook import Rulebook, Step
 from . import refractory
 from .control import control_fact, readings
 from .courses import Fact, course_facts, episode_days, now_day, step_tests
+from .next_step import next_fact
 from .reactions import reactions
 from .screening import screens
 
@@ -43,6 +44,7 @@ def derive(history: History, book: Rulebook, index: DrugIndex | None = None,
     trials = _trials(courses, book)
     verdict = refractory.evaluate(book.refractory, courses, seen, history.complete)
     patient = _patient(history, courses)
+    control = control_fact(seen, _current(courses))
     facts: list[Fact] = [
         patient, *courses, *trials, *_escalations(courses, trials),
         # Only the steps and drug classes some check asks about: another could match no check.
@@ -50,7 +52,7 @@ def derive(history: History, book: Rulebook, index: DrugIndex | None = None,
         *_conditions(history, book, now_day(history, as_of)), *_screenings(history, book), *screens(history, book, courses),
         *reactions(history, index),
         *_drug_classes(courses, index, _asked_for(book, "drug_class", "class")),
-        control_fact(seen, _current(courses)),
+        control, *next_fact(book, patient, trials, control),
         _refractory_fact(book, verdict), *issues, *_missing_values(courses),
         *({"id": f"dq-unmapped-{n}", "type": "dq", "issue": "unmapped", "detail": what}
           for n, what in enumerate(history.unmapped, start=1)),

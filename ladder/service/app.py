@@ -211,7 +211,9 @@ def respond(audits: Audits, rules: dict[str, str], hook: str, body: HookRequest,
         return [failed_card(str(error), rules, body.hookInstance)]
     namespace = body.hookInstance
     if hook == "patient-view":
-        chosen = [f for f in item["findings"] if f["severity"] != "info" and not f.get("accepted")]
+        # Warnings and criticals, and what the ladder offers next (a `next` fact in the evidence).
+        chosen = [f for f in item["findings"] if not f.get("accepted") and (
+            f["severity"] != "info" or any("offers" in fact for fact in f["evidence"].values()))]
         return [summary_card(item, rules, base_url, namespace)] + [
             card(f, rules, base_url, namespace) for f in _by_severity(chosen)]
     about_draft = [f for f in item["findings"] if _mentions(f["evidence"], draft_ids)]

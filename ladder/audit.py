@@ -47,6 +47,9 @@ def audit_item(history: History, book: Rulebook, source: str = "<memory>",
                 "evidence": {"reason": verdict.reason,
                              "phases": [{"phase": p.label, "status": _PHASE_STATUS[p.status],
                                          "courses": p.evidence} for p in verdict.phases]}},
+            "definitions": [{"id": spec.id, "label": spec.label or spec.id, "status": other.status,
+                             "missing": other.missing, "reason": other.reason}
+                            for spec, other in derived.definitions],
             "findings": _accepted(finding_items(book, matches), history)}
 
 

@@ -25,6 +25,8 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
     "control": ("id", "status", "label", "instrument", "score", "judgement", "date", "strength", "course",
                 "current_drug", "current_start"),
     "refractory": ("id", "status", "definition", "missing", "reason"),
+    # A further definition of the pack (`definitions`), judged as the refractory one is.
+    "definition": ("id", "definition", "label", "status", "missing", "reason"),
     # What the pack's guideline offers after the step reached, for a patient not controlled on it:
     # escalate (the step was tried adequately, or how is unknown) or continue (its trial is still
     # short of the minimum).
@@ -49,4 +51,4 @@ NUMERIC_FIELDS = frozenset({
 # Kinds with one fact per patient, and the field that names one fact of a kind that has several:
 # a pattern on these cannot multiply the matches of a check.
 SINGLE_KINDS = frozenset({"patient", "control", "refractory", "next"})
-KEY_FIELDS = {"drug_class": "class", "step": "code", "screening": "group"}
+KEY_FIELDS = {"drug_class": "class", "step": "code", "screening": "group", "definition": "definition"}

@@ -51,12 +51,23 @@ class Refractory(Result):
     evidence: dict[str, Any]
 
 
+class DefinitionVerdict(Result):
+    """A further definition of the pack (beside the refractory one), three-valued."""
+
+    id: str
+    label: str
+    status: Literal["met", "not_met", "indeterminate"]
+    missing: list[str]
+    reason: str
+
+
 class PatientResult(Result):
     id: str
     source: str
     as_of: str  # the audit date: an ongoing course ran to it
     step: StepReached
     refractory: Refractory
+    definitions: list[DefinitionVerdict] = []
     findings: list[Finding]
 
 

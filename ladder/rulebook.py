@@ -108,11 +108,12 @@ class Phase(Spec):
 
 
 class RefractorySpec(Spec):
-    id: str
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")
     definition: str
     reasoning: str
     citation: Citation
     phases: list[Phase] = Field(min_length=1)
+    label: str | None = Field(default=None, description="A short name for reports (default: the id).")
 
 
 class Examples(Spec):
@@ -258,6 +259,9 @@ class Rulebook(Spec):
     screenings: dict[str, ScreeningGroup] = {}
     steps: list[Step] = Field(min_length=1)
     refractory: RefractorySpec
+    definitions: list[RefractorySpec] = Field(
+        default=[], description="Further definitions judged beside `refractory` (each three-valued, with "
+                                "its own checks on `definition` facts).")
     checks: list[Check] = Field(min_length=1)
     retired_codes: list[str] = []
     sha256: str = ""  # of the pack's text, or of every text of its extends chain
@@ -266,7 +270,8 @@ class Rulebook(Spec):
 
     @model_validator(mode="after")
     def _unique(self) -> "Rulebook":
-        for label, values in (("step code", [s.code for s in self.steps]),
+        for label, values in (("definition id", [d.id for d in (self.refractory, *self.definitions)]),
+                              ("step code", [s.code for s in self.steps]),
                               ("check code", [c.code for c in self.checks]),
                               ("check name", [c.name for c in self.checks])):
             seen = {v for v in values if values.count(v) > 1}

@@ -34,6 +34,7 @@ class Tally:
     severities: Counter[str] = field(default_factory=Counter)
     names: dict[str, str] = field(default_factory=dict)
     step_ranks: dict[str, int] = field(default_factory=dict)  # to list steps in ladder order
+    definitions: Counter[str] = field(default_factory=Counter)  # "label|status" of further definitions
 
     @property
     def read(self) -> int:
@@ -48,6 +49,8 @@ class Tally:
         self.steps[step] += 1
         self.step_ranks[step] = item["step"].get("rank", _UNRANKED)
         self.verdicts[item["refractory"]["status"]] += 1
+        for other in item.get("definitions", []):
+            self.definitions[f"{other['label']}|{other['status']}"] += 1
         codes = set()
         for finding in item["findings"]:
             codes.add(finding["code"])
@@ -66,7 +69,7 @@ class Tally:
         for mine, theirs in ((self.steps, other.steps), (self.verdicts, other.verdicts),
                              (self.patients_per_check, other.patients_per_check),
                              (self.findings_per_check, other.findings_per_check),
-                             (self.severities, other.severities)):
+                             (self.severities, other.severities), (self.definitions, other.definitions)):
             mine.update(theirs)
         self.names.update(other.names)
         self.step_ranks.update(other.step_ranks)
@@ -79,6 +82,9 @@ class Tally:
                 "steps": _complemented({k: self.steps[k] for k in steps}, min_cell),
                 "refractory": _complemented({k: self.verdicts[k] for k in ("met", "not_met", "indeterminate")},
                                             min_cell),
+                "definitions": {label: _complemented({k: self.definitions[f"{label}|{k}"]
+                                                      for k in ("met", "not_met", "indeterminate")}, min_cell)
+                                for label in sorted({key.split("|")[0] for key in self.definitions})},
                 "checks": {code: {"name": self.names[code],
                                   "patients": cell(self.patients_per_check[code]),
                                   "findings": cell(self.findings_per_check[code])}
@@ -94,6 +100,9 @@ class Tally:
         lines += [f"  {count:>8}  {step}" for step, count in data["steps"].items()]
         lines += ["", "refractory definition"]
         lines += [f"  {count:>8}  {verdict}" for verdict, count in data["refractory"].items()]
+        for label, verdicts in data["definitions"].items():
+            lines += ["", label]
+            lines += [f"  {count:>8}  {verdict}" for verdict, count in verdicts.items()]
         lines += ["", "checks             patients  findings"]
         lines += [f"  {code:<8} {row['patients']:>12}  {row['findings']:>8}  {row['name']}"
                   for code, row in data["checks"].items()]

@@ -31,7 +31,9 @@ def test_audit_json_contract(run):
     assert data["as_of"] == "2026-01-31"
     assert set(data["rules"]) == {"id", "version", "sha256"}
     [patient] = data["patients"]
-    assert set(patient) == {"id", "source", "as_of", "step", "refractory", "findings"}
+    assert set(patient) == {"id", "source", "as_of", "step", "refractory", "definitions", "findings"}
+    assert [d["id"] for d in patient["definitions"]] == ["antihistamine-refractory", "licensed-add-on-refractory"]
+    assert {d["status"] for d in patient["definitions"]} <= {"met", "not_met", "indeterminate"}
     assert patient["as_of"] == "2026-01-31"
     assert set(patient["refractory"]) == {"status", "definition", "missing", "evidence"}
     assert set(patient["findings"][0]) == {"code", "name", "severity", "message", "citation", "evidence",

@@ -19,6 +19,8 @@ from ladder.readers import Failed, Record, read_paths
 from ladder.synthetic import cohort
 from ladder.workers import audit_items
 
+ROOT_CASES = Path(__file__).resolve().parent.parent / "cases"
+
 
 def write_cohort(path: Path, lines: list[bytes]) -> Path:
     path.write_bytes(b"\n".join(lines) + b"\n")
@@ -205,3 +207,15 @@ def test_a_suppressed_cell_cannot_be_recovered_from_the_total():
     assert data["refractory"] == {"met": "<5", "not_met": 30, "indeterminate": "*"}
     assert data["steps"] == {"BIO y": "*", "JAK x": "<5"}
     assert tally.as_dict(0)["refractory"]["met"] == 2
+
+
+def test_the_summary_shows_every_definition(tmp_path):
+    out = tmp_path / "f.jsonl"
+    runner = CliRunner()
+    out.write_text(runner.invoke(main, ["audit", str(ROOT_CASES / "seed"), "--format", "jsonl",
+                                        "--as-of", "2026-12-02"]).output)
+    data = json.loads(runner.invoke(main, ["summary", str(out), "--format", "json", "--min-cell", "0"]).output)
+    assert data["definitions"]["antihistamine-refractory"]["met"] >= 1
+    assert sum(data["definitions"]["refractory to licensed add-on therapy"].values()) == 6
+    text = runner.invoke(main, ["summary", str(out), "--min-cell", "0"]).output
+    assert "antihistamine-refractory" in text and "refractory to licensed add-on therapy" in text

@@ -4,7 +4,7 @@ functions (per pack, per drug name, per schedule), which a cohort writes again a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -32,6 +32,7 @@ class PatientFacts:
     facts: list[Fact]
     patient: Fact
     verdict: refractory.Verdict
+    definitions: list[tuple[Any, refractory.Verdict]] = field(default_factory=list)  # (spec, verdict)
 
 
 def derive(history: History, book: Rulebook, index: DrugIndex | None = None,
@@ -45,6 +46,7 @@ def derive(history: History, book: Rulebook, index: DrugIndex | None = None,
     verdict = refractory.evaluate(book.refractory, courses, seen, history.complete)
     patient = _patient(history, courses)
     control = control_fact(seen, _current(courses))
+    others = [(spec, refractory.evaluate(spec, courses, seen, history.complete)) for spec in book.definitions]
     facts: list[Fact] = [
         patient, *courses, *trials, *_escalations(courses, trials),
         # Only the steps and drug classes some check asks about: another could match no check.
@@ -53,7 +55,10 @@ def derive(history: History, book: Rulebook, index: DrugIndex | None = None,
         *reactions(history, index),
         *_drug_classes(courses, index, _asked_for(book, "drug_class", "class")),
         control, *next_fact(book, patient, trials, control),
-        _refractory_fact(book, verdict), *issues, *_missing_values(courses),
+        _refractory_fact(book, verdict), *issues,
+        *({"id": f"definition-{n}", "type": "definition", "definition": spec.id, "label": spec.label or spec.id,
+           "status": other.status, "missing": "; ".join(other.missing), "reason": other.reason}
+          for n, (spec, other) in enumerate(others, start=1)), *_missing_values(courses),
         *({"id": f"dq-unmapped-{n}", "type": "dq", "issue": "unmapped", "detail": what}
           for n, what in enumerate(history.unmapped, start=1)),
         *({"id": f"dq-exception-{n}", "type": "dq", "issue": "unknown_exception",
@@ -61,7 +66,7 @@ def derive(history: History, book: Rulebook, index: DrugIndex | None = None,
           for n, e in enumerate(history.exceptions, start=1)
           if e.code.upper() not in {c.code for c in book.checks}),
     ]
-    return PatientFacts(facts, patient, verdict)
+    return PatientFacts(facts, patient, verdict, others)
 
 
 def _current(courses: list[Fact]) -> list[Fact]:
@@ -165,8 +170,8 @@ def _stepped_down(before: list[Fact] | None, group: list[Fact], floor: tuple[flo
     remission): a taper, as the guideline advises for a complete response."""
     if not before or not floor or before[-1].get("stop_reason") != "remission":
         return False
-    field = "dose" if floor[1] == "mg" else "mg_per_kg_day"
-    earlier, now = before[-1].get(field), group[0].get(field)
+    key = "dose" if floor[1] == "mg" else "mg_per_kg_day"
+    earlier, now = before[-1].get(key), group[0].get(key)
     return earlier is not None and now is not None and now < earlier
 
 
@@ -185,8 +190,8 @@ def _dosed(group: list[Fact], floor: tuple[float, str], min_days: int) -> tuple[
     """Whether the episode had its step's dose, judged per course: time at a lower dose does not
     count (16 weeks at 150 mg then one 300 mg dose is under-dosed). None when a dose is unknown
     (an amount in mg for a weight-based floor, with no weight, is unknown). Also the highest dose."""
-    field = "dose" if floor[1] == "mg" else "mg_per_kg_day"
-    doses = [c.get(field) if field != "dose" or c.get("unit") == "mg" else None for c in group]
+    key = "dose" if floor[1] == "mg" else "mg_per_kg_day"
+    doses = [c.get(key) if key != "dose" or c.get("unit") == "mg" else None for c in group]
     if None in doses:
         return None, None
     highest = max(doses)  # type: ignore[type-var]

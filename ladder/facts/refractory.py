@@ -306,10 +306,24 @@ def _documented(result: PhaseResult) -> str:
     course = result.run.fact if result.run else {}
     basis = next((e["outcome_basis"] for e in result.evidence
                   if e["id"] == course.get("id") and "outcome_basis" in e), None)
-    return (f"{course.get('drug')} {course.get('dose', '?')} {course.get('unit', '')} every "
-            f"{course.get('interval_days', '?')} days for {course.get('days')} days from "
+    return (f"{course.get('drug')}{_schedule_words(course)} for {course.get('days')} days from "
             f"{course.get('start', 'an unrecorded date')} without control"
             f"{f' ({basis})' if basis else ''} ({course['id']})")
+
+
+def _schedule_words(course: Fact) -> str:
+    """' 300 mg every 28 days' for one course; nothing for a run of several (its schedule changed);
+    a standard-dose multiple when the record gives that instead of an amount."""
+    if " + " in course["id"]:
+        return ""
+    if "dose" in course:
+        amount = f" {course['dose']} {course.get('unit', '')}".rstrip()
+    elif "multiple" in course:
+        amount = f" at {course['multiple']}x the standard dose"
+    else:
+        amount = ""
+    every = course.get("interval_days")
+    return amount + ("" if every is None else " daily" if every == 1 else f" every {every} days")
 
 
 _PHASE_TESTS: dict[int, tuple[Phase, conditions.Predicate]] = {}

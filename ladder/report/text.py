@@ -39,6 +39,9 @@ def patient_block(patient: dict[str, Any]) -> str:
              f"  step reached: {patient['step']['code']}, {patient['step']['label']}",
              f"  refractory:   {VERDICT[refractory['status']]}"]
     lines += [f"                missing: {item}" for item in refractory["missing"]]
+    for other in patient.get("definitions", []):
+        lines.append(f"  {other['label']}: {VERDICT[other['status']]}")
+        lines += [f"                missing: {item}" for item in other["missing"]]
     ordered = sorted(patient["findings"], key=lambda f: (-SEVERITY_RANK[f["severity"]], f["code"]))
     lines += [f"  {f['severity']:<8} {f['code']:<7} {f['message']}"
               + ("" if f["citation"]["confirmed"] else "  [source UNCONFIRMED]")

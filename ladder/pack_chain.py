@@ -23,7 +23,7 @@ from typing import Any, Callable
 from .errors import RulePackError
 
 EXTENSION_KEYS = {"extends", "pack", "disable", "severity", "checks", "steps", "sources", "conditions",
-                  "screenings", "control", "refractory", "retired_codes"}
+                  "screenings", "control", "refractory", "retired_codes", "standard_doses", "definitions"}
 MAX_CHAIN = 4
 
 ReadBase = Callable[[str, str], tuple[str, str]]  # (name or path, origin of the extending file) -> (text, origin)
@@ -81,9 +81,9 @@ def _apply(merged: dict[str, Any], data: dict[str, Any], origin: str, provenance
                                 "step of the base pack (steps are changed, not added)", source=origin)
         steps[step["code"]].update(_deep_merge(steps[step["code"]], step))
         provenance[f"step {step['code']}"] = origin
-    for key in ("sources", "conditions", "screenings"):
+    for key in ("sources", "conditions", "screenings", "standard_doses"):
         merged[key] = {**merged.get(key, {}), **_mapping(data.get(key, {}), key, origin)}
-    for key in ("control", "refractory"):
+    for key in ("control", "refractory", "definitions"):
         if key in data:
             merged[key] = data[key]
     merged["retired_codes"] = sorted(set(merged.get("retired_codes", [])) | set(data.get("retired_codes", [])))

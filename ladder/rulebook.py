@@ -256,6 +256,9 @@ class Rulebook(Spec):
     sources: dict[str, str]
     control: ControlSpec
     conditions: dict[str, ConditionCategory] = {}
+    standard_doses: dict[str, Annotated[float, Field(gt=0, le=1e6)]] = Field(
+        default={}, description="Regional standard daily doses in mg (generic -> mg/day), over the "
+                                "catalog's: the multiple of a course is read against them.")
     screenings: dict[str, ScreeningGroup] = {}
     steps: list[Step] = Field(min_length=1)
     refractory: RefractorySpec

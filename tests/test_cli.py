@@ -78,7 +78,7 @@ def test_rules_list_show_validate(run):
     listing = run("rules", "list").output
     assert "REF001  refractory-definition-met" in listing
     shown = run("rules", "show", "ref001").output
-    for text in ("REF001 refractory-definition-met (warning)", "Why it matters:", "Example that fires:"):
+    for text in ("REF001 refractory-definition-met (info)", "Why it matters:", "Example that fires:"):
         assert text in shown
     assert run("rules", "show", "XX999").exit_code == 2
     valid = run("rules", "validate", "rules/csu-international.yaml", "tests/fixtures/minimal-pack.yaml")

@@ -244,3 +244,16 @@ def test_a_bad_extension_is_an_error_naming_it(change, message):
     if change.startswith("steps"):
         text = text.replace("steps:\n  - {code: BIO, trial: {min_days: 112}}\n", "")
     assert message in error_of(text)
+
+
+def test_a_pack_sets_regional_standard_doses(tmp_path):
+    """A Japanese standard of fexofenadine 120 mg a day makes 240 mg a day 2x, not 1.33x."""
+    from ladder.facts import derive
+    from ladder.model import History
+    path = tmp_path / "jp.yaml"
+    path.write_text('extends: csu-international\npack: {id: regional, version: "1", title: regional}\n'
+                    'standard_doses: {fexofenadine: 120}\n')
+    history = History.model_validate({"id": "x", "courses": [
+        {"drug": "fexofenadine", "dose": 120, "unit": "mg", "frequency": "twice daily"}]})
+    multiple = lambda book: next(f["multiple"] for f in derive(history, book).facts if f["type"] == "course")  # noqa: E731
+    assert multiple(load_rules(path)) == 2 and multiple(load_rules()) == 1.333

@@ -38,7 +38,7 @@ def test_patient_view_summarises_the_verdict_and_flags_deviations(url):
     cards = response.json()["cards"]
     assert cards[0]["summary"] == "CSU ladder: step JAK reached; refractory definition met"
     codes = [c["summary"].split()[0] for c in cards[1:]]
-    assert codes == ["DQ001", "JAK008", "JAK008", "REF001"]  # screened, says the paper: no date or result
+    assert codes == ["DQ001", "JAK008", "JAK008"]  # screened, says the paper: no date or result; REF001 is info
     for card in cards:
         assert len(card["summary"]) < 140 and card["indicator"] in ("info", "warning", "critical")
     dq = cards[1]

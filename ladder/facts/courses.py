@@ -48,7 +48,7 @@ def course_facts(history: History, book: Rulebook, index: DrugIndex,
     for number, course in enumerate(history.courses, start=1):
         # The engine's fact ids are ladder's own (durable_rules crashes the process on a duplicate
         # or reserved id); the record's own id travels as data.
-        fact, found = _course_fact(course, f"course-{number}", now, index)
+        fact, found = _course_fact(course, f"course-{number}", now, index, book.standard_doses)
         if course.id is not None:
             fact["source_id"] = course.id
         if course.gap_before_days is not None:
@@ -96,7 +96,8 @@ def continues(previous: Fact, course: Fact) -> bool:
     return not any(key in fact for key in undated for fact in (previous, course))
 
 
-def _course_fact(course: Course, cid: str, now: int | None, index: DrugIndex) -> tuple[Fact, list[Fact]]:
+def _course_fact(course: Course, cid: str, now: int | None, index: DrugIndex,
+                 standard_doses: dict[str, float] | None = None) -> tuple[Fact, list[Fact]]:
     """The course as a flat fact; a field the record leaves unknown is absent (never None)."""
     drug, head, conflict = _drug_fields(index, course.drug, course.dose, course.unit)
     fact: Fact = {"id": cid, "type": "course", **head}
@@ -120,7 +121,7 @@ def _course_fact(course: Course, cid: str, now: int | None, index: DrugIndex) ->
                              f"'{course.drug}': {what}, not {fact['drug']}; read as {fact['drug']}, "
                              f"which the record may not mean"))
     fact.update(_schedule(course.frequency, course.dose, course.unit, course.dose_multiple,
-                          drug.standard_daily_mg if drug else None))
+                          (standard_doses or {}).get(drug.generic, drug.standard_daily_mg) if drug else None))
     _timing(course, fact, now, issues)
     return fact, issues
 

@@ -36,7 +36,10 @@ HISTORY = st.fixed_dictionaries({"id": st.one_of(TEXT, NUMBER)}, optional={
         "instrument": st.sampled_from(["UAS7", "UCT", "clinician", "X"]), "score": NUMBER,
         "judgement": TEXT, "date": TEXT, "course": st.one_of(NUMBER, TEXT)}), max_size=3),
     "screenings": st.lists(st.fixed_dictionaries({}, optional={"kind": TEXT, "result": TEXT, "date": TEXT}), max_size=3),
-    "sex": TEXT, "age": NUMBER, "observed_until": TEXT, "complete": VALUE, "anchor": VALUE, "diagnosis": VALUE})
+    "sex": TEXT, "age": NUMBER, "observed_until": TEXT, "complete": VALUE, "anchor": VALUE, "diagnosis": VALUE,
+    "exceptions": st.one_of(VALUE, st.lists(st.fixed_dictionaries({"code": TEXT, "reason": TEXT}, optional={"date": TEXT}), max_size=2)),
+    "comorbidities": st.one_of(VALUE, st.lists(st.fixed_dictionaries({"name": TEXT}, optional={"onset": TEXT, "end": TEXT, "code": TEXT}), max_size=2)),
+    "adverse_events": st.lists(st.fixed_dictionaries({"description": TEXT}, optional={"drug": TEXT, "date": TEXT, "kind": TEXT}), max_size=2)})
 RESOURCE = st.fixed_dictionaries({"resourceType": st.one_of(st.sampled_from(
     ["Patient", "MedicationStatement", "MedicationRequest", "MedicationAdministration", "Observation",
      "Condition", "AdverseEvent", "Bundle", "Nope"]), NUMBER)}, optional={

@@ -105,6 +105,9 @@ class Phase(Spec):
     after_previous: bool = False
     implied_by_next: bool = Field(
         default=False, description="A record of the next phase implies this one happened before it.")
+    implied_by: CourseCondition | None = Field(
+        default=None, description="A course matching this (a later step) implies the phase happened "
+                                  "before it: with no course of its own the phase is unknown, not failed.")
 
 
 class RefractorySpec(Spec):

@@ -465,3 +465,14 @@ def test_ciclosporin_before_omalizumab_is_a_deviation_even_when_omalizumab_follo
              "start": "2023-06-01", "end": "2023-12-01"}
     codes = {f.code for f in ladder.audit({"id": "x", "courses": [csa, later]}).patients[0].findings}
     assert "LAD007" in codes and "LAD006" not in codes
+
+
+def test_a_later_step_on_record_leaves_an_earlier_definition_unknown_not_failed():
+    """A patient on omalizumab with no antihistamine on record read 'antihistamine-refractory: not
+    met'; the later step implies the antihistamines came first (the pack's implied_by)."""
+    derived = derive(history([oma(182, stop_reason="ineffective")]), BOOK)
+    [(spec, verdict)] = [(s, v) for s, v in derived.definitions if s.id == "antihistamine-refractory"]
+    assert verdict.status == "indeterminate" and "later step: omalizumab" in verdict.missing[0]
+    alone = derive(history([{"drug": "cetirizine", "dose": 10, "unit": "mg", "frequency": "daily",
+                             "start": START, "end": START + timedelta(days=30)}]), BOOK)
+    assert [v.status for s, v in alone.definitions if s.id == "antihistamine-refractory"] == ["not_met"]

@@ -74,6 +74,13 @@ def evaluate(spec: RefractorySpec, courses: list[Fact], readings: list[Reading],
         following = spec.phases[number + 1] if number + 1 < len(spec.phases) else None
         results.append(_phase(phase, courses, readings, previous, following))
     _apply_implication(spec, courses, results)
+    for phase, result in zip(spec.phases, results):
+        if phase.implied_by and result.status is False and not result.evidence:
+            later = next((c for c in courses if _compiled_condition(phase.implied_by)(c) is True), None)
+            if later is not None:
+                result.status = None
+                result.missing.append(f"a record of {phase.label} (the record shows a later step: "
+                                      f"{later.get('written', later['drug'])})")
     if complete is False:
         for result in results:
             if result.status is False and not result.evidence:
@@ -327,6 +334,14 @@ def _schedule_words(course: Fact) -> str:
 
 
 _PHASE_TESTS: dict[int, tuple[Phase, conditions.Predicate]] = {}
+_CONDITION_TESTS: dict[str, conditions.Predicate] = {}
+
+
+def _compiled_condition(condition: dict[str, Any]) -> conditions.Predicate:
+    key = repr(sorted(condition.items(), key=str))
+    if key not in _CONDITION_TESTS:
+        _CONDITION_TESTS[key] = conditions.compile_python(condition)
+    return _CONDITION_TESTS[key]
 
 
 def _compiled(phase: Phase) -> conditions.Predicate:

@@ -24,7 +24,7 @@ from .synthetic import cohort
 from .workers import audit_rendered
 from .report import explain as explain_report
 from .rulebook import SEVERITY_RANK, Rulebook, load_rules
-from . import config
+from . import config, duplicates
 from .selection import Selection, selection
 from .selftest import example_failures
 
@@ -89,6 +89,7 @@ def show_config(ctx: click.Context) -> None:
                                    "as-of": "today"}.get(key, "-"))
         click.echo(f"  {key:<13} {value!s:<30} ({where}; {', '.join(commands)})")
 
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--rules", "rules", default=None, help=RULES_HELP)
@@ -123,6 +124,14 @@ def audit(paths: tuple[Path, ...], rules: str | None, fmt: str, jobs: int, fail_
     show = sys.stderr.isatty() if progress is None else progress
     for output in (with_progress(outputs, count_records(paths)) if show else outputs):
         click.echo(sink.write(output), nl=False)
+    groups = duplicates.repeated(tally)
+    warnings = duplicates.named(groups, read_paths(paths)) if groups else []
+    for warning in warnings:
+        click.echo(f"WARNING patient id {warning['patient']!r} appears {len(warning['sources'])} times: "
+                   f"{', '.join(warning['sources'])}", err=True)
+    if warnings and hasattr(sink, "document"):
+        sink.document["warnings"] = [{"duplicate_patient_id": w["patient"], "sources": w["sources"]}
+                                     for w in warnings]
     click.echo(sink.end(tally), nl=False)
     if tally.errors:
         sys.exit(2)

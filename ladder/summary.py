@@ -10,6 +10,8 @@ so that no hidden count is the total minus the others.
 
 from __future__ import annotations
 
+import hashlib
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +37,10 @@ class Tally:
     names: dict[str, str] = field(default_factory=dict)
     step_ranks: dict[str, int] = field(default_factory=dict)  # to list steps in ladder order
     definitions: Counter[str] = field(default_factory=Counter)  # "label|status" of further definitions
+    # 8-byte digests of each audited patient's id and source, in the order counted: 16 bytes a
+    # patient, so that repeated ids can be found at the end of a cohort of millions (duplicates.py).
+    ids: array = field(default_factory=lambda: array("Q"))
+    sources: array = field(default_factory=lambda: array("Q"))
 
     @property
     def read(self) -> int:
@@ -45,6 +51,8 @@ class Tally:
             self.errors += 1
             return
         self.audited += 1
+        self.ids.append(digest(item["id"]))
+        self.sources.append(digest(item["source"]))
         step = f"{item['step']['code']} {item['step']['label']}"
         self.steps[step] += 1
         self.step_ranks[step] = item["step"].get("rank", _UNRANKED)
@@ -73,6 +81,8 @@ class Tally:
             mine.update(theirs)
         self.names.update(other.names)
         self.step_ranks.update(other.step_ranks)
+        self.ids.extend(other.ids)
+        self.sources.extend(other.sources)
 
     def as_dict(self, min_cell: int = 0) -> dict[str, Any]:
         cell = _suppressor(min_cell)
@@ -107,6 +117,10 @@ class Tally:
         lines += [f"  {code:<8} {row['patients']:>12}  {row['findings']:>8}  {row['name']}"
                   for code, row in data["checks"].items()]
         return "\n".join(lines) + "\n"
+
+
+def digest(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "backslashreplace"), digest_size=8).digest(), "big")
 
 
 def _complemented(group: dict[str, int], min_cell: int) -> dict[str, int | str]:

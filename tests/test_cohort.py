@@ -219,3 +219,19 @@ def test_the_summary_shows_every_definition(tmp_path):
     assert sum(data["definitions"]["refractory to licensed add-on therapy"].values()) == 6
     text = runner.invoke(main, ["summary", str(out), "--min-cell", "0"]).output
     assert "antihistamine-refractory" in text and "refractory to licensed add-on therapy" in text
+
+
+@pytest.mark.parametrize("jobs", ["0", "2"])
+def test_a_patient_id_seen_twice_is_a_warning_naming_both_sources(tmp_path, jobs):
+    lines = [orjson.dumps(h) for h in cohort(30, seed=3)]
+    lines.append(lines[4])  # the same patient again, as line 31
+    path = write_cohort(tmp_path / "c.jsonl", lines)
+    result = CliRunner().invoke(main, ["audit", str(path), "--format", "json", "--jobs", jobs])
+    warning = f"WARNING patient id 'syn-3-0000005' appears 2 times: {path}:5, {path}:31"
+    assert warning in result.stderr
+    document = json.loads(result.stdout)
+    assert document["warnings"] == [{"duplicate_patient_id": "syn-3-0000005",
+                                     "sources": [f"{path}:5", f"{path}:31"]}]
+    clean = CliRunner().invoke(main, ["audit", str(write_cohort(tmp_path / "d.jsonl", lines[:30])),
+                                      "--format", "json"])
+    assert "warnings" not in json.loads(clean.stdout) and "WARNING" not in clean.stderr

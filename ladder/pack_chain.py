@@ -7,6 +7,7 @@ policy in a few lines):
     severity: {CTL002: info}            # a check's severity changed
     checks: [...]                       # a check with a base code replaces it (a changed threshold); others are added
     steps: [{code: BIO, trial: {min_days: 112}}]   # merged into the base step of that code
+    ladder: [...]                       # or: the whole list of steps replaced (another guideline's ladder)
     sources: {...}                      # also conditions, screenings: merged by key; control, refractory: replaced
 
 The result is validated as any pack; its hash covers every file of the chain, and `provenance`
@@ -22,7 +23,7 @@ from typing import Any, Callable
 
 from .errors import RulePackError
 
-EXTENSION_KEYS = {"extends", "pack", "disable", "severity", "checks", "steps", "sources", "conditions",
+EXTENSION_KEYS = {"extends", "pack", "disable", "severity", "checks", "steps", "ladder", "sources", "conditions",
                   "screenings", "control", "refractory", "retired_codes", "standard_doses", "definitions"}
 MAX_CHAIN = 4
 
@@ -74,6 +75,10 @@ def _apply(merged: dict[str, Any], data: dict[str, Any], origin: str, provenance
         checks[check.get("code")] = check
         provenance[f"check {check.get('code')}"] = origin
     merged["checks"] = list(checks.values())
+    if "ladder" in data:  # another guideline's steps, in its order
+        merged["steps"] = _listed(data["ladder"], "ladder", origin)
+        for step in merged["steps"]:
+            provenance[f"step {step.get('code') if isinstance(step, dict) else step}"] = origin
     steps = {s.get("code"): s for s in merged.get("steps", []) if isinstance(s, dict)}
     for step in _listed(data.get("steps", []), "steps", origin):
         if not isinstance(step, dict) or step.get("code") not in steps:

@@ -330,7 +330,8 @@ def _schedule_words(course: Fact) -> str:
     else:
         amount = ""
     every = course.get("interval_days")
-    return amount + ("" if every is None else " daily" if every == 1 else f" every {every} days")
+    named = {1: "daily", 0.5: "twice daily", 0.333: "three times daily", 0.25: "four times daily"}
+    return amount + ("" if every is None else f" {named[every]}" if every in named else f" every {every} days")
 
 
 _PHASE_TESTS: dict[int, tuple[Phase, conditions.Predicate]] = {}

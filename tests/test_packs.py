@@ -1,0 +1,48 @@
+"""The packs that ship: each validates with its examples, and where they differ, they differ as
+their guidelines do (issue 12)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+import ladder
+from ladder.rulebook import packaged_packs
+from ladder.selftest import example_failures
+
+AS_OF = dt.date(2026, 12, 2)
+
+
+@pytest.mark.parametrize("name", sorted(packaged_packs()))
+def test_every_shipped_pack_validates_and_its_examples_hold(name):
+    assert example_failures(ladder.load_rules(name)) == []
+
+
+def audit(pack: str, *courses: dict) -> ladder.PatientResult:
+    return ladder.audit({"id": "p", "courses": list(courses)}, rules=pack, as_of=AS_OF).patients[0]
+
+
+FAMOTIDINE = {"drug": "famotidine", "dose": 40, "unit": "mg", "frequency": "daily", "start": "2024-01-01",
+              "end": "2024-02-01"}
+OMALIZUMAB_150 = {"drug": "omalizumab", "dose": 150, "unit": "mg", "frequency": "every 4 weeks",
+                  "start": "2024-01-01", "end": "2024-07-01"}
+
+
+def test_an_h2_antagonist_is_a_step_in_the_us_pack_and_outside_the_international_ladder():
+    us, intl = audit("csu-us-2014", FAMOTIDINE), audit("csu-international", FAMOTIDINE)
+    assert us.step.code == "US2" and "AH003" not in {f.code for f in us.findings}
+    assert intl.step.code == "none" and "AH003" in {f.code for f in intl.findings}
+
+
+def test_omalizumab_150_mg_is_on_label_in_the_us_pack_only():
+    us, intl = audit("csu-us-2014", OMALIZUMAB_150), audit("csu-international", OMALIZUMAB_150)
+    assert "TRL003" not in {f.code for f in us.findings}
+    assert "TRL003" in {f.code for f in intl.findings}
+
+
+def test_cyclosporine_beside_omalizumab_is_no_deviation_in_the_us_pack():
+    csa = {"drug": "ciclosporin", "dose": 3, "unit": "mg/kg/day", "frequency": "daily", "start": "2024-01-01",
+           "end": "2024-04-01"}
+    assert "LAD006" not in {f.code for f in audit("csu-us-2014", csa).findings}
+    assert "LAD006" in {f.code for f in audit("csu-international", csa).findings}

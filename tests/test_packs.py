@@ -46,3 +46,24 @@ def test_cyclosporine_beside_omalizumab_is_no_deviation_in_the_us_pack():
            "end": "2024-04-01"}
     assert "LAD006" not in {f.code for f in audit("csu-us-2014", csa).findings}
     assert "LAD006" in {f.code for f in audit("csu-international", csa).findings}
+
+
+def test_the_japanese_ceiling_is_2x_and_its_standard_doses_are_japans():
+    olopatadine_3x = {"drug": "olopatadine", "dose": 10, "unit": "mg", "frequency": "three times daily",
+                      "start": "2024-01-01", "end": "2024-02-01"}
+    jp = {f.code for f in audit("csu-japan-2018", olopatadine_3x).findings}
+    assert "JPN001" in jp and "AH001" not in jp  # 30 mg a day is 3x Japan's 10 mg
+    fexofenadine_240 = {"drug": "fexofenadine", "dose": 120, "unit": "mg", "frequency": "twice daily",
+                        "start": "2024-01-01", "end": "2024-02-01"}
+    assert audit("csu-japan-2018", fexofenadine_240).step.code == "JP1X"  # 2x of 120 mg
+    assert audit("csu-international", fexofenadine_240).step.code == "AH4"  # 1.33x of 180 mg
+
+
+def test_in_japan_auxiliary_agents_are_step_2_and_a_month_of_prednisolone_is_allowed():
+    tranexamic = {"drug": "Transamin", "dose": 750, "unit": "mg", "frequency": "daily", "start": "2024-01-01",
+                  "end": "2024-02-01"}
+    assert audit("csu-japan-2018", tranexamic).step.code == "JP2"
+    prednisolone = {"drug": "prednisolone", "dose": 10, "unit": "mg", "frequency": "daily",
+                    "start": "2024-01-01", "end": "2024-01-25"}
+    assert "STE001" in {f.code for f in audit("csu-international", prednisolone).findings}
+    assert not {"STE001", "JPN002"} & {f.code for f in audit("csu-japan-2018", prednisolone).findings}

@@ -67,3 +67,11 @@ def test_in_japan_auxiliary_agents_are_step_2_and_a_month_of_prednisolone_is_all
                     "start": "2024-01-01", "end": "2024-01-25"}
     assert "STE001" in {f.code for f in audit("csu-international", prednisolone).findings}
     assert not {"STE001", "JPN002"} & {f.code for f in audit("csu-japan-2018", prednisolone).findings}
+
+
+def test_in_china_methotrexate_and_tripterygium_are_later_line_options_not_outside_the_ladder():
+    mtx = {"drug": "methotrexate", "dose": 15, "unit": "mg", "frequency": "weekly", "start": "2024-01-01",
+           "end": "2024-04-01"}
+    cn, intl = audit("csu-china-2022", mtx), audit("csu-international", mtx)
+    assert cn.step.code == "CN5" and "LAD005" not in {f.code for f in cn.findings}
+    assert intl.step.code == "none" and "LAD005" in {f.code for f in intl.findings}

@@ -24,7 +24,7 @@ from .synthetic import cohort
 from .workers import audit_rendered
 from .report import explain as explain_report
 from .rulebook import SEVERITY_RANK, Rulebook, load_rules
-from . import config, duplicates
+from . import compare, config, duplicates
 from .selection import Selection, selection
 from .selftest import example_failures
 
@@ -140,11 +140,21 @@ def audit(paths: tuple[Path, ...], rules: str | None, fmt: str, jobs: int, fail_
 
 @main.command()
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("other", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--min-cell", type=click.IntRange(min=0), default=5, show_default=True,
               help="Show counts from 1 to N-1 as <N (0: show every count).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def summary(path: Path, min_cell: int, fmt: str) -> None:
-    """Cohort counts from a `--format jsonl` audit: per step, per verdict, per check."""
+def summary(path: Path, other: Path | None, min_cell: int, fmt: str) -> None:
+    """Cohort counts from a `--format jsonl` audit: per step, per verdict, per check. With a second
+    audit of the same cohort (another pack): cross-tabs of how many patients move, per step reached
+    and per definition."""
+    if other is not None:
+        try:
+            data = compare.crosstab(path, other, min_cell)
+        except (ValueError, KeyError, TypeError) as error:
+            raise click.UsageError(f"cannot compare {path} and {other}: {error}") from None
+        click.echo(json.dumps(data, indent=2) if fmt == "json" else compare.render(data), nl=fmt == "json")
+        return
     tally = Tally()
     try:
         for item in items_from_jsonl(path):

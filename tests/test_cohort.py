@@ -235,3 +235,21 @@ def test_a_patient_id_seen_twice_is_a_warning_naming_both_sources(tmp_path, jobs
     clean = CliRunner().invoke(main, ["audit", str(write_cohort(tmp_path / "d.jsonl", lines[:30])),
                                       "--format", "json"])
     assert "warnings" not in json.loads(clean.stdout) and "WARNING" not in clean.stderr
+
+
+def test_summary_of_two_audits_under_two_packs_crosstabs_who_moves(tmp_path):
+    runner = CliRunner()
+    seed = str(ROOT_CASES / "seed")
+    first, second = tmp_path / "intl.jsonl", tmp_path / "us.jsonl"
+    first.write_text(runner.invoke(main, ["audit", seed, "--format", "jsonl", "--as-of", "2026-12-02"]).stdout)
+    second.write_text(runner.invoke(main, ["audit", seed, "--format", "jsonl", "--as-of", "2026-12-02",
+                                           "--rules", "csu-us-2014"]).stdout)
+    data = json.loads(runner.invoke(main, ["summary", str(first), str(second), "--format", "json",
+                                           "--min-cell", "0"]).stdout)
+    assert data["patients"] == 6 and data["steps"] == {"JAK": {"US4": 6}}
+    assert sum(n for row in data["refractory"].values() for n in row.values()) == 6
+    assert "antihistamine-refractory" in data["definitions"]
+    other = tmp_path / "other.jsonl"
+    other.write_text(second.read_text().splitlines(keepends=True)[1] + second.read_text().splitlines(keepends=True)[0])
+    refused = runner.invoke(main, ["summary", str(first), str(other)])
+    assert refused.exit_code == 2 and "not audits of one cohort" in refused.output

@@ -215,8 +215,12 @@ def synth(size: int, seed: int) -> None:
 @click.option("--issuer", "issuers", multiple=True, help="Accepted token issuer (repeatable).")
 @click.option("--public-url", help="The service's URL as clients call it: the JWT audience (required with --public-key/--jwks).")
 @click.option("--max-body", type=int, default=2_000_000, show_default=True, help="Largest request body, bytes.")
+@SELECT
+@IGNORE
+@MIN_SEVERITY
 def serve(host: str, port: int, rules: str | None, public_key: Path | None, jwks: Path | None,
-          issuers: tuple[str, ...], public_url: str | None, max_body: int) -> None:
+          issuers: tuple[str, ...], public_url: str | None, max_body: int, select: tuple[str, ...],
+          ignore: tuple[str, ...], min_severity: str | None) -> None:
     """Run the CDS Hooks service (patient-view, order-select, order-sign)."""
     import uvicorn
 
@@ -227,7 +231,9 @@ def serve(host: str, port: int, rules: str | None, public_key: Path | None, jwks
     if verifier is not None and not public_url:
         raise click.UsageError("--public-url is required with --public-key/--jwks: it is the audience "
                                "client tokens must name (never taken from the request's headers)")
-    app = create_app(_load(rules), verifier, max_body=max_body, public_url=public_url)
+    book = _load(rules)
+    app = create_app(book, verifier, max_body=max_body, public_url=public_url,
+                     selection=_selection(book, select, ignore, min_severity))
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 

@@ -11,8 +11,8 @@ from typing import Any
 from .errors import LadderError
 
 # Settings a file may give, and the commands they apply to (as their option names).
-SETTINGS = {"rules": ("audit", "explain"), "select": ("audit", "explain"), "ignore": ("audit", "explain"),
-            "min-severity": ("audit", "explain"), "fail-on": ("audit",), "jobs": ("audit",),
+SETTINGS = {"rules": ("audit", "explain", "serve"), "select": ("audit", "explain", "serve"),
+            "ignore": ("audit", "explain", "serve"), "min-severity": ("audit", "explain", "serve"), "fail-on": ("audit",), "jobs": ("audit",),
             "as-of": ("audit", "explain")}
 
 

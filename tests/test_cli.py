@@ -178,3 +178,17 @@ def test_rules_packs_lists_the_packaged_packs(run):
     ids = [line.split()[0] for line in result.output.splitlines()]
     assert result.exit_code == 0 and ids == ["csu-china-2022", "csu-international", "csu-japan-2018", "csu-us-2014"]
     assert "checks (" in result.output and "unconfirmed)" in result.output
+
+
+def test_a_20_line_extends_pack_through_the_cli(tmp_path, monkeypatch):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text('extends: csu-international\npack: {id: our-clinic, version: "1", title: Our clinic}\n'
+                      "disable: [JAK001]\nseverity: {JAK008: info}\n")
+    monkeypatch.chdir(ROOT)
+    runner = CliRunner()
+    out = runner.invoke(main, ["audit", "cases/seed/patient-1.yaml", "--rules", str(policy), "--format", "json",
+                               "--as-of", "2026-12-02"])
+    data = json.loads(out.stdout)
+    codes = {f["code"]: f["severity"] for f in data["patients"][0]["findings"]}
+    assert data["rules"]["id"] == "our-clinic" and "JAK001" not in codes and codes["JAK008"] == "info"
+    assert runner.invoke(main, ["rules", "validate", str(policy)]).exit_code == 0

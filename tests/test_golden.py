@@ -45,3 +45,20 @@ def test_every_case_has_a_golden_and_no_golden_is_orphaned() -> None:
 def test_same_input_gives_byte_identical_json(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     assert report_json(Path("cases")) == report_json(Path("cases"))
+
+
+OTHER_PACKS = ["csu-us-2014", "csu-japan-2018", "csu-china-2022"]
+PACK_GOLDEN = ROOT / "tests" / "golden-packs"
+
+
+@pytest.mark.parametrize("pack", OTHER_PACKS)
+def test_seed_and_synthetic_cases_under_each_pack_match_golden(pack: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cases audited under every shipped pack (issue 12): a change of a pack shows in a diff."""
+    monkeypatch.chdir(ROOT)
+    parts = [ladder.audit(Path("cases") / folder, rules=pack, as_of=AS_OF).to_json() for folder in ("seed", "synthetic")]
+    actual = "".join(parts)
+    golden = PACK_GOLDEN / f"{pack}.json"
+    if os.environ.get("LADDER_UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(actual, encoding="utf-8")
+    assert actual == golden.read_text(encoding="utf-8")

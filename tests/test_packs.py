@@ -75,3 +75,29 @@ def test_in_china_methotrexate_and_tripterygium_are_later_line_options_not_outsi
     cn, intl = audit("csu-china-2022", mtx), audit("csu-international", mtx)
     assert cn.step.code == "CN5" and "LAD005" not in {f.code for f in cn.findings}
     assert intl.step.code == "none" and "LAD005" in {f.code for f in intl.findings}
+
+
+def test_cetirizine_30_mg_is_above_the_japanese_ceiling_only():
+    cetirizine_30 = {"drug": "cetirizine", "dose": 30, "unit": "mg", "frequency": "daily", "start": "2024-01-01",
+                     "end": "2024-02-01"}
+    assert "JPN001" in {f.code for f in audit("csu-japan-2018", cetirizine_30).findings}
+    assert not {"AH001", "JPN001"} & {f.code for f in audit("csu-international", cetirizine_30).findings}
+
+
+def test_tripterygium_is_a_step_in_china_and_lad005_internationally():
+    tripterygium = {"drug": "tripterygium glycosides", "dose": 20, "unit": "mg", "frequency": "three times daily",
+                    "start": "2024-01-01", "end": "2024-03-01"}
+    assert audit("csu-china-2022", tripterygium).step.code == "CN5"
+    assert "LAD005" in {f.code for f in audit("csu-international", tripterygium).findings}
+
+
+def test_what_the_ladder_offers_next_differs_by_pack():
+    history = {"id": "p", "courses": [{"drug": "cetirizine", "dose": 10, "unit": "mg", "frequency": "daily",
+                                       "start": "2024-01-01", "end": "2024-02-01"}],
+               "assessments": [{"instrument": "UAS7", "score": 24, "date": "2024-01-30"}]}
+    offers = {}
+    for pack in ("csu-international", "csu-japan-2018", "csu-us-2014"):
+        [finding] = [f for f in ladder.audit(history, rules=pack, as_of=AS_OF).patients[0].findings if f.code == "NXT001"]
+        offers[pack] = finding.message
+    assert "up to four times" in offers["csu-international"] and "at most 2x" in offers["csu-japan-2018"]
+    assert "H2 antagonist" in offers["csu-us-2014"]

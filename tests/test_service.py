@@ -209,3 +209,11 @@ def test_patient_view_shows_what_the_ladder_offers_next(url):
     cards = post(url, "ladder-patient-view", body).json()["cards"]
     [offered] = [c for c in cards if c["summary"].startswith("NXT001")]
     assert "optimised omalizumab" in offered["detail"] and offered["indicator"] == "info"
+
+
+def test_the_service_takes_a_selection(book):
+    from ladder.selection import selection
+    chosen = selection(book, select=("JAK",), min_severity="warning")
+    with running(rules=book, selection=chosen) as base:
+        cards = post(base, "ladder-patient-view", hook_call("patient-view", "seed-1", seed_prefetch(1))).json()["cards"]
+    assert [c["summary"].split()[0] for c in cards[1:]] == ["JAK008", "JAK008"]  # DQ001 not selected

@@ -24,6 +24,7 @@ from ..readers.fhir import history_from_bundle
 from ..rulebook import Rulebook, load_rules
 from .auth import AuthError, TokenVerifier
 from .cards import card, failed_card, needs_card, summary_card
+from ..selection import Selection
 from .engine import AuditFailed, Audits
 
 log = logging.getLogger("ladder.service")
@@ -87,7 +88,7 @@ class BadRequest(Exception):
 
 def create_app(rules: Rulebook | str | None = None, verifier: TokenVerifier | None = None,
                max_body: int = 2_000_000, public_url: str | None = None, engines: int = 2,
-               audits: Audits | None = None) -> FastAPI:
+               audits: Audits | None = None, selection: Selection = Selection()) -> FastAPI:
     """The ASGI app. With a verifier, every call must carry a valid signed JWT (CDS Hooks security).
     Audits run in `engines` supervised worker processes (`audits`: a test seam)."""
     if verifier is not None and not public_url:
@@ -156,7 +157,7 @@ def create_app(rules: Rulebook | str | None = None, verifier: TokenVerifier | No
         if body.hook != hook:
             raise HTTPException(400, f"service {service_id} answers the {hook} hook, not {body.hook!r}")
         try:
-            cards = respond(audits, rules_info, hook, body, str(request.base_url))
+            cards = respond(audits, rules_info, hook, body, str(request.base_url), selection)
         except BadRequest as error:
             raise HTTPException(400, str(error)) from None
         log.info("%s answered with %d cards", service_id, len(cards))
@@ -183,7 +184,8 @@ def create_app(rules: Rulebook | str | None = None, verifier: TokenVerifier | No
     return app
 
 
-def respond(audits: Audits, rules: dict[str, str], hook: str, body: HookRequest, base_url: str) -> list[dict[str, Any]]:
+def respond(audits: Audits, rules: dict[str, str], hook: str, body: HookRequest, base_url: str,
+            selection: Selection = Selection()) -> list[dict[str, Any]]:
     patient = body.context.get("patientId")
     if not isinstance(patient, str) or not patient:
         raise BadRequest("context.patientId is required")
@@ -203,7 +205,7 @@ def respond(audits: Audits, rules: dict[str, str], hook: str, body: HookRequest,
                  if rows.get(f"courses.{index}") in draft_refs}
     try:
         history = History.model_validate(data)
-        item = audits.audit(history)
+        item = selection.shown(selection.selected(audits.audit(history)))
     except (ValidationError, LadderError) as error:
         raise BadRequest(f"the prefetched record cannot be audited: {_reason(error)}") from None
     except AuditFailed as error:

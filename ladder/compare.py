@@ -10,7 +10,7 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
-from .summary import _suppressor, items_from_jsonl
+from .summary import _complemented, items_from_jsonl
 
 
 def crosstab(first: Path, second: Path, min_cell: int = 0) -> dict[str, Any]:
@@ -35,9 +35,15 @@ def crosstab(first: Path, second: Path, min_cell: int = 0) -> dict[str, Any]:
         for mine in a.get("definitions", []):
             if mine["id"] in theirs:
                 definitions.setdefault(mine["id"], Counter())[(mine["status"], theirs[mine["id"]])] += 1
-    cell = _suppressor(min_cell)
-    table = lambda counts: {x: {y: cell(n) for (x2, y), n in sorted(counts.items()) if x2 == x}  # noqa: E731
-                            for x in sorted({x for x, _ in counts})}
+    def table(counts: Counter[tuple[str, str]]) -> dict[str, dict[str, int | str]]:
+        # The cells of a table add up to the patients shown: suppressed as one group, so that no
+        # hidden cell is the total minus the others (complementary suppression, as `summary`).
+        flat = _complemented({f"{x}\t{y}": n for (x, y), n in sorted(counts.items())}, min_cell)
+        out: dict[str, dict[str, int | str]] = {}
+        for key, value in flat.items():
+            x, y = key.split("\t")
+            out.setdefault(x, {})[y] = value
+        return out
     return {"first": str(first), "second": str(second), "patients": patients, "errors": errors,
             "min_cell": min_cell, "steps": table(steps), "refractory": table(verdicts),
             "definitions": {key: table(counts) for key, counts in sorted(definitions.items())}}

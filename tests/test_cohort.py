@@ -253,3 +253,16 @@ def test_summary_of_two_audits_under_two_packs_crosstabs_who_moves(tmp_path):
     other.write_text(second.read_text().splitlines(keepends=True)[1] + second.read_text().splitlines(keepends=True)[0])
     refused = runner.invoke(main, ["summary", str(first), str(other)])
     assert refused.exit_code == 2 and "not audits of one cohort" in refused.output
+
+
+def test_a_hidden_cell_of_a_crosstab_cannot_be_recovered_from_the_patients_shown(tmp_path):
+    from ladder.compare import crosstab
+    def item(pid, step, status):
+        return orjson.dumps({"id": pid, "source": "x", "step": {"code": step, "label": step, "rank": 1},
+                             "refractory": {"status": status, "missing": []}, "findings": []})
+    a = [item(f"p{n}", "BIO" if n < 20 else "JAK", "not_met") for n in range(22)]
+    b = [item(f"p{n}", "US4", "not_met") for n in range(22)]
+    first = write_cohort(tmp_path / "a.jsonl", a)
+    second = write_cohort(tmp_path / "b.jsonl", b)
+    data = crosstab(first, second, 5)
+    assert data["steps"] == {"BIO": {"US4": "*"}, "JAK": {"US4": "<5"}}

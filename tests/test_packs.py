@@ -101,3 +101,11 @@ def test_what_the_ladder_offers_next_differs_by_pack():
         offers[pack] = finding.message
     assert "up to four times" in offers["csu-international"] and "at most 2x" in offers["csu-japan-2018"]
     assert "H2 antagonist" in offers["csu-us-2014"]
+
+
+@pytest.mark.parametrize("name", sorted(packaged_packs()))
+def test_each_pack_description_cites_its_sources(name):
+    book = ladder.load_rules(name)
+    assert "Sources:" in book.pack.description
+    cited = book.pack.description.split("Sources:")[1]
+    assert any(key in cited for key in book.sources)

@@ -268,12 +268,19 @@ def rules_list(pack: str | None) -> None:
 @click.argument("code")
 @click.option("--rules", "pack", default=None, help=RULES_HELP)
 def rules_show(code: str, pack: str | None) -> None:
-    """One check's documentation: what, why, source, condition, examples."""
+    """One check's documentation (what, why, source, condition, examples), or one step's (its match,
+    trial and next options); each says which pack file it came from."""
     book = _load(pack)
+    step = next((s for s in book.steps if s.code == code.upper()), None)
+    if step is not None:
+        dump = yaml.safe_dump(step.model_dump(exclude_none=True), sort_keys=False, default_flow_style=None)
+        click.echo(f"step {step.code}: {step.label}\n\nFrom: {book.provenance.get(f'step {step.code}', book.origin)}"
+                   f"\n\n{dump}")
+        return
     try:
         check = book.check(code)
     except KeyError:
-        raise click.UsageError(f"no check {code!r} in {book.pack.id}; see `ladder rules list`") from None
+        raise click.UsageError(f"no check or step {code!r} in {book.pack.id}; see `ladder rules list`") from None
     status = "confirmed" if check.citation.confirmed else "UNCONFIRMED: the primary text was not seen"
     sources = [f"    {key}: {book.sources[key]}" for key in book.sources
                if key in check.citation.source.replace(",", " ").split()]

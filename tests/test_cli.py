@@ -192,3 +192,12 @@ def test_a_20_line_extends_pack_through_the_cli(tmp_path, monkeypatch):
     codes = {f["code"]: f["severity"] for f in data["patients"][0]["findings"]}
     assert data["rules"]["id"] == "our-clinic" and "JAK001" not in codes and codes["JAK008"] == "info"
     assert runner.invoke(main, ["rules", "validate", str(policy)]).exit_code == 0
+
+
+def test_rules_show_tells_where_a_step_came_from(run, tmp_path):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text('extends: csu-international\npack: {id: p, version: "1", title: p}\n'
+                      "steps: [{code: BIO, trial: {min_days: 112}}]\n")
+    shown = run("rules", "show", "BIO", "--rules", str(policy)).output
+    assert f"From: {policy}" in shown and "min_days: 112" in shown
+    assert "csu-international.yaml" in run("rules", "show", "CSA", "--rules", str(policy)).output

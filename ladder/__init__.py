@@ -10,7 +10,8 @@ from .errors import EngineError, InputError, LadderError, RulePackError  # noqa:
 from .findings import AuditError, AuditReport, Finding, PatientResult, Refractory  # noqa: E402
 from .model import (AdverseEvent, Assessment, Condition, Course, Diagnosis, History,  # noqa: E402
                     Screening)
-from .rulebook import Rulebook, load_rules  # noqa: E402
+from .pack_loader import load_rules  # noqa: E402
+from .rulebook import Rulebook  # noqa: E402
 
 __all__ = [
     "__version__",

@@ -15,7 +15,8 @@ from .facts import derive
 from .findings import AuditError, AuditReport, PatientResult, RulesUsed, finding_items
 from .model import History
 from .readers import Failed, Record, parse, patient_id, printable, read_paths
-from .rulebook import Rulebook, load_rules
+from .pack_loader import load_rules
+from .rulebook import Rulebook
 
 _engines: dict[str, Engine] = {}
 _PHASE_STATUS = {True: "met", False: "not_met", None: "unknown"}

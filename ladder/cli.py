@@ -23,7 +23,8 @@ from .summary import Tally, items_from_jsonl
 from .synthetic import cohort
 from .workers import audit_rendered
 from .report import explain as explain_report
-from .rulebook import SEVERITY_RANK, Rulebook, load_rules
+from .pack_loader import load_rules
+from .rulebook import SEVERITY_RANK, Rulebook
 from . import compare, config, duplicates
 from .selection import Selection, selection
 from .selftest import example_failures
@@ -245,7 +246,7 @@ def rules() -> None:
 @rules.command("packs")
 def rules_packs() -> None:
     """The packs that ship with ladder: id, version, title, checks, unconfirmed checks."""
-    from .rulebook import packaged_packs
+    from .pack_loader import packaged_packs
     for name in packaged_packs():
         book = _load(name)
         unconfirmed = sum(not check.citation.confirmed for check in book.checks)

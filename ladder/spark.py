@@ -19,7 +19,8 @@ import orjson
 from .audit import audit_record_item
 from .engine import keep_freed_memory
 from .readers import Record
-from .rulebook import Rulebook, parse_rules
+from .pack_loader import parse_rules
+from .rulebook import Rulebook
 
 FINDING_COLUMNS = ["patient", "source", "code", "name", "severity", "message", "citation", "evidence"]
 VERDICT_COLUMNS = ["patient", "source", "step", "refractory", "missing", "findings", "error"]
@@ -68,7 +69,7 @@ def audit_dataframe(frame: Any, column: str = "history", rules: str | Path | Non
     """(findings, verdicts) DataFrames for a DataFrame whose `column` holds JSON histories."""
     from pyspark.sql.types import IntegerType, StringType, StructField, StructType
 
-    from .rulebook import load_rules
+    from .pack_loader import load_rules
 
     book = load_rules(rules)
     origin = book.origin

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 import ladder
-from ladder.rulebook import packaged_packs
+from ladder.pack_loader import packaged_packs
 from ladder.selftest import example_failures
 
 AS_OF = dt.date(2026, 12, 2)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from ladder.audit import audit_record_item
 from ladder.readers import read_paths
-from ladder.rulebook import load_rules
+from ladder.pack_loader import load_rules
 
 BOOK = load_rules()
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

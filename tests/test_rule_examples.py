@@ -7,7 +7,7 @@ import re
 import pytest
 
 import ladder
-from ladder.rulebook import load_rules
+from ladder.pack_loader import load_rules
 
 BOOK = load_rules()
 

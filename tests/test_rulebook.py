@@ -5,7 +5,7 @@ import yaml
 
 import ladder
 from ladder.errors import RulePackError
-from ladder.rulebook import load_rules, packaged_packs
+from ladder.pack_loader import load_rules, packaged_packs
 
 from .conftest import ROOT
 
@@ -102,7 +102,7 @@ def test_a_pack_is_loaded_once_and_again_when_its_file_changes(tmp_path):
     """ladder.audit(history) with no rules re-read and recompiled the default pack per call (70 ms)."""
     import os
 
-    from ladder.rulebook import load_rules, packaged_packs
+    from ladder.pack_loader import load_rules, packaged_packs
     assert load_rules() is load_rules()
     path = tmp_path / "pack.yaml"
     text = packaged_packs()["csu-international"].read_text()

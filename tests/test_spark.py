@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from ladder.readers import read_paths
-from ladder.rulebook import load_rules
+from ladder.pack_loader import load_rules
 from ladder.spark import rows_of
 from ladder.synthetic import cohort
 from ladder.workers import audit_items

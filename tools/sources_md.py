@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ladder.rulebook import load_rules, packaged_packs  # noqa: E402
+from ladder.pack_loader import load_rules, packaged_packs  # noqa: E402
 
 
 def cited_keys(source: str, keys: dict[str, str]) -> list[str]:

@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..errors import LadderError
 from ..model import History
 from ..readers.fhir import history_from_bundle
-from ..rulebook import Rulebook, load_rules
+from ..pack_loader import load_rules
+from ..rulebook import Rulebook
 from .auth import AuthError, TokenVerifier
 from .cards import card, failed_card, needs_card, summary_card
 from ..selection import Selection

@@ -21,7 +21,7 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
     # A screening group judged for one new course of a drug class that needs it (pack: screenings).
     "screen": ("id", "group", "label", "course", "drug", "start", "status", "date", "result", "kind",
                "days_before", "window_days"),
-    "drug_class": ("id", "class", "label", "courses", "repeated", "longest_days"),
+    "drug_class": ("id", "class", "label", "courses", "repeated", "longest_days", "use"),
     "control": ("id", "status", "label", "instrument", "score", "judgement", "date", "strength", "course",
                 "current_drug", "current_start"),
     "refractory": ("id", "status", "definition", "missing", "reason"),

@@ -102,7 +102,8 @@ class Tally:
 
     def render(self, min_cell: int = 0) -> str:
         data = self.as_dict(min_cell)
-        lines = [f"{data['read']} read = {data['audited']} audited + {data['errors']} errors"]
+        lines = [f"{data['read']} read = {data['audited']} audited + {data['errors']} "
+                 f"error{'' if data['errors'] == 1 else 's'}"]
         if min_cell:
             lines.append(f"(counts from 1 to {min_cell - 1} shown as <{min_cell}; * hides a count that "
                          "would reveal one of them)")

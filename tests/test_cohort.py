@@ -180,7 +180,7 @@ def test_csv_export_joins_tables_by_patient_id_and_reports_orphans(tmp_path, boo
     assert p1.data["comorbidities"] == ["hypertension", "asthma"]
     assert p2.data["screenings"] == [{"date": "2023-12-01", "kind": "tb", "result": "negative"}]
     assert isinstance(orphan, Failed) and orphan.patient == "p9"
-    assert orphan.message == "rows 5: patient_id 'p9' is not in patients.csv"
+    assert orphan.message == "courses.csv row 5: patient_id 'p9' is not in patients.csv"
     from ladder.audit import audit_record
     result = audit_record(p1, book)
     assert "CSA001" in {f.code for f in result.findings}

@@ -349,6 +349,7 @@ def _drug_classes(courses: list[Fact], index: DrugIndex,
             out.append(dict(absent))
             continue
         fact: Fact = {**absent, "courses": len(found),
+                      "use": f"{len(found)} courses" if len(found) > 1 else "intermittent use",
                       "repeated": "yes" if len(found) > 1 or any(
                           c.get("schedule") == "intermittent" for c in found) else "no"}
         durations = [c["days"] for c in found if "days" in c]

@@ -92,7 +92,8 @@ def evaluate(spec: RefractorySpec, courses: list[Fact], readings: list[Reading],
         return Verdict("met", [], "; then ".join(_documented(r) for r in results), results)
     if status is False:
         failed = next(r for r in results if r.status is False)
-        return Verdict("not_met", [], f"{failed.label}: {failed.reason}", results)
+        label = failed.label.removeprefix("then ")  # a later phase's label reads "then ..."
+        return Verdict("not_met", [], f"{label}: {failed.reason}", results)
     return Verdict("indeterminate", missing, "; ".join(missing), results)
 
 

@@ -160,8 +160,10 @@ def _patients(db: sqlite3.Connection, folder: Path) -> Iterator["Record | Failed
         orphans = db.execute(f"SELECT patient_id, group_concat(row) FROM {table} GROUP BY patient_id")
         for pid, numbers in orphans:
             if pid not in seen:
-                yield Failed(f"{folder / (table + '.csv')}:{numbers.split(',')[0]}", pid or None,
-                             f"rows {numbers}: patient_id {pid!r} is not in patients.csv")
+                rows = numbers.split(",")
+                yield Failed(f"{folder / (table + '.csv')}:{rows[0]}", pid or None,
+                             f"{table}.csv row{'s' if len(rows) > 1 else ''} {', '.join(rows)}: "
+                             f"patient_id {pid!r} is not in patients.csv")
 
 
 def _cells(packed: str) -> dict[str, str]:

@@ -26,7 +26,8 @@ class TextSink(StreamSink):
 
     def end(self, tally: Tally) -> str:
         verdicts = tally.verdicts
-        return (f"{tally.read} read = {tally.audited} audited + {tally.errors} errors ({self.rules})\n"
+        return (f"{tally.read} read = {tally.audited} audited + {tally.errors} "
+                f"error{'' if tally.errors == 1 else 's'} ({self.rules})\n"
                 f"refractory: {verdicts['met']} met, {verdicts['not_met']} not met, "
                 f"{verdicts['indeterminate']} cannot be determined\n"
                 f"findings: {tally.severities['critical']} critical, {tally.severities['warning']} "

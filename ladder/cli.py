@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
+import tempfile
 from pathlib import Path
+from typing import Iterator
 
 import click
 import orjson
@@ -169,31 +172,61 @@ def summary(path: Path, other: Path | None, min_cell: int, fmt: str) -> None:
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--rules", "rules", default=None, help=RULES_HELP)
+@click.option("--patient", "patient", default=None, help="Only this patient (by id) of a cohort file or folder.")
 @AS_OF
 @SELECT
 @IGNORE
 @MIN_SEVERITY
-def explain(path: Path, rules: str | None, as_of: dt.datetime | None, select: tuple[str, ...],
-            ignore: tuple[str, ...], min_severity: str | None) -> None:
-    """Show one patient's timeline, the refractory verdict phase by phase, and why each finding fired."""
+def explain(path: Path, rules: str | None, patient: str | None, as_of: dt.datetime | None,
+            select: tuple[str, ...], ignore: tuple[str, ...], min_severity: str | None) -> None:
+    """Show one patient's timeline, the refractory verdict phase by phase, and why each finding fired.
+    PATH may be `-` to read one history (YAML or JSON) or JSON Lines from standard input."""
     book = _load(rules)
     chosen = _selection(book, select, ignore, min_severity)
     day = as_of.date() if as_of else dt.date.today()
-    failed = False
-    for record in read_paths([path]):
-        try:
-            if isinstance(record, Failed):
-                raise InputError(record.message, source=record.source)
-            history = load_history(record)
-            result = audit_history(history, book, record.source, day)
-            result = result.model_copy(update={"findings": [
-                f for f in result.findings if chosen.keeps(f.code) and chosen.shows({"severity": f.severity})]})
-        except LadderError as error:
-            click.echo(f"ERROR {error}", err=True)
-            failed = True
-            continue
-        click.echo(explain_report.render(history, derive(history, book, as_of=day), result))
+    failed, found = False, False
+    with _stdin_file(path) as readable:
+        for record in read_paths([readable]):
+            try:
+                if isinstance(record, Failed):
+                    if patient is not None and record.patient not in (None, patient):
+                        continue
+                    raise InputError(record.message, source=record.source)
+                history = load_history(record)
+                if patient is not None and history.id != patient:
+                    continue
+                found = True
+                source = record.source.replace(str(readable), "<stdin>") if str(path) == "-" else record.source
+                result = audit_history(history, book, source, day)
+                result = result.model_copy(update={"findings": [
+                    f for f in result.findings if chosen.keeps(f.code) and chosen.shows({"severity": f.severity})]})
+            except LadderError as error:
+                click.echo(f"ERROR {error}", err=True)
+                failed = True
+                continue
+            click.echo(explain_report.render(history, derive(history, book, as_of=day), result))
+    if patient is not None and not found and not failed:
+        raise click.UsageError(f"no patient {patient!r} in {path}")
     sys.exit(2 if failed else 0)
+
+
+@contextlib.contextmanager
+def _stdin_file(path: Path) -> Iterator[Path]:
+    """`-`: standard input in a temporary file the readers know (JSON Lines when every line is a
+    JSON object and there are several, else one YAML/JSON history)."""
+    if str(path) != "-":
+        yield path
+        return
+    data = sys.stdin.buffer.read()
+    lines = [line for line in data.splitlines() if line.strip()]
+    try:
+        jsonl = len(lines) > 1 and all(isinstance(orjson.loads(line), dict) for line in lines)
+    except orjson.JSONDecodeError:
+        jsonl = False
+    with tempfile.TemporaryDirectory(prefix="ladder-stdin-") as folder:
+        target = Path(folder) / ("stdin.jsonl" if jsonl else "stdin.yaml")
+        target.write_bytes(data)
+        yield target
 
 
 @main.command()

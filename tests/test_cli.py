@@ -201,3 +201,17 @@ def test_rules_show_tells_where_a_step_came_from(run, tmp_path):
     shown = run("rules", "show", "BIO", "--rules", str(policy)).output
     assert f"From: {policy}" in shown and "min_days: 112" in shown
     assert "csu-international.yaml" in run("rules", "show", "CSA", "--rules", str(policy)).output
+
+
+def test_explain_reads_standard_input_and_picks_one_patient(run, tmp_path):
+    runner = CliRunner()
+    text = (ROOT / "cases" / "seed" / "patient-1.yaml").read_text()
+    out = runner.invoke(main, ["explain", "-", "--as-of", "2026-12-02"], input=text)
+    assert out.exit_code == 0 and out.output.startswith("seed-1  (<stdin>)")
+    cohort_text = runner.invoke(main, ["synth", "5", "--seed", "2"]).output
+    picked = runner.invoke(main, ["explain", "-", "--patient", "syn-2-0000003", "--as-of", "2026-12-02"],
+                           input=cohort_text)
+    assert picked.exit_code == 0 and picked.output.startswith("syn-2-0000003  (<stdin>:3)")
+    assert picked.output.count("Timeline") == 1
+    missing = runner.invoke(main, ["explain", "cases/seed", "--patient", "seed-9"])
+    assert missing.exit_code == 2 and "no patient 'seed-9'" in missing.output

@@ -215,3 +215,15 @@ def test_explain_reads_standard_input_and_picks_one_patient(run, tmp_path):
     assert picked.output.count("Timeline") == 1
     missing = runner.invoke(main, ["explain", "cases/seed", "--patient", "seed-9"])
     assert missing.exit_code == 2 and "no patient 'seed-9'" in missing.output
+
+
+def test_severity_is_coloured_on_a_terminal_unless_no_color(monkeypatch):
+    from ladder.report import text
+    monkeypatch.setattr(text.sys.stdout, "isatty", lambda: True, raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert text._colour_wanted()
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not text._colour_wanted()
+    sink = text.TextSink()
+    sink.colour = True
+    assert "\033[1;31mcritical" in sink.write("p\n  critical JAK006  m\n")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 from ..rulebook import SEVERITY_RANK
@@ -11,7 +13,26 @@ from .base import StreamSink
 VERDICT = {"met": "MET", "not_met": "NOT MET", "indeterminate": "CANNOT BE DETERMINED"}
 
 
+# Severity in colour on a terminal, unless NO_COLOR is set (https://no-color.org).
+_COLOURS = {"critical": "\033[1;31m", "warning": "\033[33m"}
+_RESET = "\033[0m"
+
+
+def _colour_wanted() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
 class TextSink(StreamSink):
+    def __init__(self) -> None:
+        self.colour = _colour_wanted()
+
+    def write(self, rendered: str | bytes) -> str | bytes:
+        if not self.colour or not isinstance(rendered, str):
+            return rendered
+        for severity, colour in _COLOURS.items():
+            rendered = rendered.replace(f"\n  {severity:<8} ", f"\n  {colour}{severity:<8}{_RESET} ")
+        return rendered
+
     def begin(self, ladder: str, rules: dict[str, str], as_of: str) -> str:
         self.rules = f"rules {rules['id']} {rules['version']}, as of {as_of}"
         return ""

@@ -36,7 +36,7 @@ def test_patient_view_summarises_the_verdict_and_flags_deviations(url):
     response = post(url, "ladder-patient-view", hook_call("patient-view", "seed-1", seed_prefetch(1)))
     assert response.status_code == 200
     cards = response.json()["cards"]
-    assert cards[0]["summary"] == "CSU ladder: step JAK reached; refractory definition met"
+    assert cards[0]["summary"] == "CSU ladder: JAK inhibitor (off label) reached; refractory definition met"
     codes = [c["summary"].split()[0] for c in cards[1:]]
     assert codes == ["DQ001", "JAK008", "JAK008"]  # screened, says the paper: no date or result; REF001 is info
     for card in cards:

@@ -29,7 +29,7 @@ def summary_card(item: dict[str, Any], rules: dict[str, str], base_url: str, nam
     status = {"met": "met", "not_met": "not met", "indeterminate": "cannot be determined"}[refractory["status"]]
     missing = "".join(f"\n- {m}" for m in refractory["missing"])
     return {"uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{namespace}/summary")),
-            "summary": short(f"CSU ladder: step {item['step']['code']} reached; refractory definition {status}"),
+            "summary": short(f"CSU ladder: {item['step']['label']} reached; refractory definition {status}"),
             "indicator": "info",
             "detail": (f"Highest step: {item['step']['label']}.\n\nRefractory definition ({status}): "
                        f"{refractory['definition']}\n\n{refractory['evidence']['reason']}"

@@ -97,16 +97,16 @@ def load_history(record: Record) -> History:
 def audit_record_item(record: Record | Failed, book: Rulebook, as_of: dt.date | None = None) -> dict[str, Any]:
     """One input record -> exactly one result, or one {"error": {...}}: never an exception."""
     if isinstance(record, Failed):
-        return _error(record.source, record.patient, record.message)
+        return error_item(record.source, record.patient, record.message)
     history: History | None = None
     try:
         history = load_history(record)
         return audit_item(history, book, printable(record.source), as_of)
     except LadderError as error:
-        return _error(record.source, error.patient, error.message)
+        return error_item(record.source, error.patient, error.message)
     except Exception as error:  # noqa: BLE001  one record's failure, of any kind, is its own error record
         patient = history.id if history is not None else patient_id(record.data)
-        return _error(record.source, patient, f"ladder could not audit this record "
+        return error_item(record.source, patient, f"ladder could not audit this record "
                                               f"({type(error).__name__}: {error}); please report it")
 
 
@@ -118,7 +118,8 @@ def audit_record(record: Record | Failed, book: Rulebook,
     return PatientResult.model_validate(item)
 
 
-def _error(source: str, patient: str | None, message: str) -> dict[str, Any]:
+def error_item(source: str, patient: str | None, message: str) -> dict[str, Any]:
+    """The error record of one input record, in text every output can write."""
     return {"error": {"source": printable(source), "patient": patient and printable(patient),
                       "message": printable(message)}}
 

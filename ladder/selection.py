@@ -20,7 +20,7 @@ class Selection:
     min_severity: str | None = None
 
     def keeps(self, code: str) -> bool:
-        return (not self.select or code.startswith(self.select)) and not code.startswith(self.ignore or ("\0",))
+        return (not self.select or code.startswith(self.select)) and not (self.ignore and code.startswith(self.ignore))
 
     def shows(self, finding: dict[str, Any]) -> bool:
         return self.min_severity is None or SEVERITY_RANK[finding["severity"]] >= SEVERITY_RANK[self.min_severity]

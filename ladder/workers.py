@@ -20,10 +20,10 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
-from .audit import audit_record_item
+from .audit import audit_record_item, error_item
 from .engine import keep_freed_memory
 from .pool import Died, Worker, collect
-from .readers import Failed, Record, parse, patient_id, printable
+from .readers import Failed, Record, parse, patient_id
 from .rulebook import Rulebook
 from .selection import Selection
 from .summary import Tally
@@ -90,9 +90,8 @@ def _audited(record: Record | Failed, book: Rulebook, render: Render, as_of: dt.
     try:
         return render(selection.shown(item)), item
     except Exception as error:  # noqa: BLE001  one result that cannot be written is its error
-        item = {"error": {"source": printable(record.source), "patient": None,
-                          "message": f"ladder could not write this result ({type(error).__name__}: "
-                                     f"{error}); please report it"}}
+        item = error_item(record.source, None, f"ladder could not write this result "
+                                               f"({type(error).__name__}: {error}); please report it")
         return render(item), item
 
 
@@ -211,6 +210,5 @@ def _crashed(record: Record | Failed, died: Died) -> Item:
     except Exception:  # noqa: BLE001  the record is already known to be bad
         data = None
     pid = patient_id(data) if isinstance(data, dict) else getattr(data, "id", None)
-    return {"error": {"source": printable(record.source), "patient": pid,
-                      "message": f"ladder could not audit this patient: {died.reason} "
-                                 "(isolated after a retry)"}}
+    return error_item(record.source, pid, f"ladder could not audit this patient: {died.reason} "
+                                          "(isolated after a retry)")

@@ -11,7 +11,7 @@ import pytest
 import ladder
 from ladder.audit import audit_record_item
 from ladder.readers import Record, parse, read_paths
-from ladder.readers.fhir import SYSTEM
+from ladder.readers.fhir_values import SYSTEM
 
 from .conftest import ROOT
 

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from ladder.model import History, interval_days
-from ladder.readers.fhir import EXTENSION, SYSTEM
+from ladder.readers.fhir_values import EXTENSION, SYSTEM
 
 STOP_TEXT = {"ineffective": "ineffective", "adverse_event": "adverse event", "intolerance": "intolerance",
              "remission": "remission", "patient_choice": "patient choice",

@@ -40,9 +40,9 @@ def now_day(history: History, as_of: date | None) -> int | None:
 
 
 def course_facts(history: History, book: Rulebook, index: DrugIndex,
-                 as_of: date | None = None) -> tuple[list[Fact], list[Fact]]:
-    """One fact per course, and the data-quality facts met on the way."""
-    now = now_day(history, as_of)
+                 now: int | None = None) -> tuple[list[Fact], list[Fact]]:
+    """One fact per course (an ongoing one runs to the day `now`, see now_day), and the
+    data-quality facts met on the way."""
     courses: list[Fact] = []
     issues: list[Fact] = []
     for number, course in enumerate(history.courses, start=1):

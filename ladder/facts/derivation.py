@@ -40,7 +40,8 @@ def derive(history: History, book: Rulebook, index: DrugIndex | None = None,
     """The facts of one history, audited as of `as_of` (an ongoing course runs to it, or to the
     record's observed_until; with neither, to the record's last date)."""
     index = index or default_index()
-    courses, issues = course_facts(history, book, index, as_of)
+    now = now_day(history, as_of)  # the day an ongoing course or an open condition runs to
+    courses, issues = course_facts(history, book, index, now)
     seen = readings(history, book.control)
     trials = _trials(courses, book)
     verdict = refractory.evaluate(book.refractory, courses, seen, history.complete)
@@ -51,7 +52,7 @@ def derive(history: History, book: Rulebook, index: DrugIndex | None = None,
         patient, *courses, *trials, *_escalations(courses, trials),
         # Only the steps and drug classes some check asks about: another could match no check.
         *_steps(book, courses, _asked_for(book, "step", "code")),
-        *_conditions(history, book, now_day(history, as_of)), *_screenings(history, book), *screens(history, book, courses),
+        *_conditions(history, book, now), *_screenings(history, book), *screens(history, book, courses),
         *reactions(history, index),
         *_drug_classes(courses, index, _asked_for(book, "drug_class", "class")),
         control, *next_fact(book, patient, trials, control),

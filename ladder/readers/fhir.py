@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .fhir_values import (EXTENSION, SYSTEM, _UNITS, _administered_course, _age, _code, _extension,
+from .fhir_values import (_UNITS, _administered_course, _age, _code, _extension,
                           _extension_text, _full_day, _put, _ref, _runs, _text, frequency_text)
 
 SCORES = {"UAS7", "UCT", "AAS7"}

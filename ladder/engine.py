@@ -125,7 +125,7 @@ class Engine:
                 for rule, found in orjson.loads(action[1]).items():
                     if rule != _END_RULE:
                         for fact in found.values():  # freshly parsed: ours to trim
-                            del fact["sid"], fact["type"]
+                            del fact["sid"]  # the type stays: reports describe each fact by its kind
                         matches.append(Match(rule, found))
                 following = dre.complete_and_start_action(self._handle, state)
                 action = (None, following) if following else None

@@ -1,6 +1,8 @@
 """The kinds of fact the engine sees and their fields: the vocabulary rule packs are checked against.
 
-Every fact is flat JSON with an `id` and a `type`. Days are integer day numbers (ISO dates compare
+Every fact is flat JSON with an `id` and a `type`. `ref` says where in the source record the fact's
+item came from (a FHIR reference, a CSV file and row, or #/courses/2 in the case file): data to show
+and link, never an identifier. Days are integer day numbers (ISO dates compare
 as text in durable_rules); a field whose value is unknown is absent, so no test on it can pass.
 """
 
@@ -10,20 +12,20 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
     "course": ("id", "drug", "written", "class", "atc", "recognised", "step", "step_label",
                "step_rank", "step_certain", "dose", "unit", "daily_mg", "mg_per_kg_day", "multiple",
                "interval_days", "schedule", "start", "end", "start_day", "end_day", "days",
-               "ongoing", "stop_reason", "continues", "source_id", "gap_before_days"),
+               "ongoing", "stop_reason", "continues", "source_id", "gap_before_days", "ref"),
     "trial": ("id", "course", "courses", "drug", "step", "step_label", "verdict", "days", "min_days", "dose",
-              "min_dose_mg", "missing", "start", "end", "stop_reason", "dose_text", "min_dose_text"),
+              "min_dose_mg", "missing", "start", "end", "stop_reason", "dose_text", "min_dose_text", "ref"),
     "escalation": ("id", "from_course", "from_drug", "from_step", "from_verdict", "from_days",
-                   "min_days", "to_course", "to_drug", "to_step", "to_start", "gap_days"),
+                   "min_days", "to_course", "to_drug", "to_step", "to_start", "gap_days", "from_ref", "ref"),
     "step": ("id", "code", "label", "rank", "reached", "first_start", "first_start_day"),
-    "condition": ("id", "category", "name", "onset", "end", "onset_day", "end_day"),
-    "screening": ("id", "group", "documented", "kinds", "date", "result", "first_day", "undated"),
+    "condition": ("id", "category", "name", "onset", "end", "onset_day", "end_day", "ref"),
+    "screening": ("id", "group", "documented", "kinds", "date", "result", "first_day", "undated", "ref"),
     # A screening group judged for one new course of a drug class that needs it (pack: screenings).
     "screen": ("id", "group", "label", "course", "drug", "start", "status", "date", "result", "kind",
-               "days_before", "window_days"),
+               "days_before", "window_days", "ref"),
     "drug_class": ("id", "class", "label", "courses", "repeated", "longest_days", "use"),
     "control": ("id", "status", "label", "instrument", "score", "judgement", "date", "strength", "course",
-                "current_drug", "current_start"),
+                "current_drug", "current_start", "ref"),
     "refractory": ("id", "status", "definition", "missing", "reason"),
     # A further definition of the pack (`definitions`), judged as the refractory one is.
     "definition": ("id", "definition", "label", "status", "missing", "reason"),
@@ -33,8 +35,8 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
     "next": ("id", "step", "step_label", "action", "offers", "control_label", "control_date",
              "trial_verdict", "trial_days", "min_days", "source", "clause"),
     # An adverse event on record: the drug as the catalog names it, what kind of reaction, when.
-    "reaction": ("id", "drug", "written", "kind", "date", "day", "description"),
-    "dq": ("id", "issue", "course", "drug", "field", "detail"),
+    "reaction": ("id", "drug", "written", "kind", "date", "day", "description", "ref"),
+    "dq": ("id", "issue", "course", "drug", "field", "detail", "ref"),
 }
 
 # Facts of a course's own fields a step or refractory phase may test (before the engine runs).

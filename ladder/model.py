@@ -75,6 +75,13 @@ def _frequency_text(frequency: str) -> str:
     return " ".join(re.sub(r"(?<=[a-z])\.", "", frequency.lower().replace("-", " ")).split())
 
 
+def _source_field() -> Any:
+    return Field(default=None, max_length=500, description=(
+        "Where this item comes from in the source record: a FHIR reference (MedicationStatement/abc), "
+        "a CSV file and row, an EHR id. Readers fill it; when absent, findings name the item by its "
+        "place in the case file (#/courses/2, a JSON Pointer)."))
+
+
 def irregular(frequency: str) -> str | None:
     """'as needed' or 'intermittent' when the schedule is one of those (as written: 'prn'...)."""
     text = _frequency_text(frequency)
@@ -105,6 +112,22 @@ def interval_days(frequency: str) -> float | None:
     raise ValueError(
         f"cannot read frequency {frequency!r}: use e.g. 'daily', 'twice daily', 'every other day', "
         "'every 2 weeks', 'every 4 weeks', 'as needed' or 'intermittent'")
+
+
+_NAMED_INTERVALS = {1.0: "daily", 0.5: "twice daily", 1 / 3: "three times daily", 0.25: "four times daily",
+                    2.0: "every other day", 3.5: "twice weekly"}
+
+
+def schedule_words(every_days: float) -> str:
+    """Days between doses in the words records use (and interval_days reads back): 'daily',
+    'every 2 weeks', 'every 10 days'."""
+    for days, words in _NAMED_INTERVALS.items():
+        if abs(every_days - days) < 1e-6:
+            return words
+    if every_days >= 7 and every_days % 7 == 0:
+        weeks = int(every_days // 7)
+        return "weekly" if weeks == 1 else f"every {weeks} weeks"
+    return f"every {every_days:g} days"
 
 
 @lru_cache(maxsize=4096)
@@ -144,6 +167,7 @@ class Condition(Record):
     code: str | None = None
     onset: dt.date | None = None
     end: dt.date | None = None
+    source: str | None = _source_field()
 
 
 class Course(Record):
@@ -172,6 +196,7 @@ class Course(Record):
         default=None, description="Time off this drug before this course, as the record writes it "
                                   "('restarted a year later': '1 year'): a re-treatment, not a continuation.")
     notes: str | None = None
+    source: str | None = _source_field()
 
     @field_validator("frequency", "duration", "gap_before")
     @classmethod
@@ -216,6 +241,7 @@ class Assessment(Record):
         default=None, description="The course this assessment judges, when the record ties it to one "
                                   "(its position from 1, or its id): 'after the third dose of course 2'.")
     notes: str | None = None
+    source: str | None = _source_field()
 
     @model_validator(mode="after")
     def _score_fits_instrument(self) -> "Assessment":
@@ -245,6 +271,7 @@ class AdverseEvent(Record):
     kind: ReactionKind | None = Field(
         default=None, description="What the reaction was, when the record says; else read from the "
                                   "description's words (anaphylaxis, serum sickness), or unknown.")
+    source: str | None = _source_field()
 
 
 class Screening(Record):
@@ -252,6 +279,7 @@ class Screening(Record):
     date: dt.date | None = None
     result: ScreeningResult = "unknown"
     notes: str | None = None
+    source: str | None = _source_field()
 
 
 class DeviationException(Record):
@@ -315,6 +343,12 @@ class History(Record):
                 raise ValueError(f"assessments.{number}.course: no course {assessment.course!r} "
                                  f"(give a position from 1 to {len(self.courses)} or a course's id)")
         return self
+
+    def ref(self, field: str, number: int) -> str:
+        """Where item `number` (from 0) of a list field came from: the item's own source, else its
+        place in the history as a JSON Pointer fragment (#/courses/2), read against the file."""
+        item = getattr(self, field)[number]
+        return getattr(item, "source", None) or f"#/{field}/{number}"
 
     def course_index(self, reference: int | str) -> int | None:
         """The position (from 0) of the course an assessment names by position from 1 or by id."""

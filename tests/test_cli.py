@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -62,14 +63,20 @@ def test_unreadable_input_exits_2_and_still_reports_the_readable_records(run, tm
 def test_explain_shows_timeline_phases_and_reasons(run):
     result = run("explain", "cases/seed/patient-1.yaml")
     assert result.exit_code == 0
-    for text in ("Timeline", "2023-04-09 .. 2023-10-09", "Refractory: MET", "phase met",
-                 "DQ001 brand-generic-mismatch", "because: R24, R28"):
+    for text in ("Timeline", "2023-04-09 to 2023-10-09", "Refractory: MET", "phase met",
+                 "DQ001 brand-generic-mismatch", "because: R24, R28", "every 4 weeks", "daily",
+                 "[#/courses/"):
         assert text in result.output
+    # Evidence in words: none of the engine's own fields or key=value pairs.
+    findings = result.output.split("Findings")[1]
+    for internal in ("start_day", "step_rank", "sid", "interval_days", "course-"):
+        assert internal not in findings, internal
+    assert not re.search(r"\w=\w", findings)
 
 
 def test_explain_keeps_undated_courses_where_the_record_lists_them(run):
     lines = run("explain", "cases/seed/patient-4.yaml").output.splitlines()
-    at = {name: next(n for n, line in enumerate(lines) if f" {name}:" in line)
+    at = {name: next(n for n, line in enumerate(lines) if f" {name} " in line)
           for name in ("H1 antihistamines", "omalizumab", "abrocitinib")}
     assert at["H1 antihistamines"] < at["omalizumab"] < at["abrocitinib"]
 

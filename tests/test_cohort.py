@@ -178,7 +178,10 @@ def test_csv_export_joins_tables_by_patient_id_and_reports_orphans(tmp_path, boo
     p1, p2, orphan = records
     assert isinstance(p1, Record) and [c["drug"] for c in p1.data["courses"]] == ["omalizumab", "ciclosporin"]
     assert p1.data["comorbidities"] == ["hypertension", "asthma"]
-    assert p2.data["screenings"] == [{"date": "2023-12-01", "kind": "tb", "result": "negative"}]
+    # Each child row says where it came from: the file and row (read into findings' evidence).
+    assert p2.data["screenings"] == [{"date": "2023-12-01", "kind": "tb", "result": "negative",
+                                      "source": f"{folder / 'events.csv'}:2"}]
+    assert [c["source"] for c in p1.data["courses"]] == [f"{folder / 'courses.csv'}:{n}" for n in (2, 4)]
     assert isinstance(orphan, Failed) and orphan.patient == "p9"
     assert orphan.message == "courses.csv row 5: patient_id 'p9' is not in patients.csv"
     from ladder.audit import audit_record

@@ -95,7 +95,7 @@ def test_baseline_on_the_first_day_is_not_the_response():
 def test_unknown_schedule_is_indeterminate_never_no():
     verdict = refractory({"drug": "omalizumab", "start": START, "end": START + timedelta(days=300)})
     assert verdict.status == "indeterminate"
-    assert any("omalizumab (course-1): dose, frequency," in m for m in verdict.missing)
+    assert any("omalizumab (course 1): dose, frequency," in m for m in verdict.missing)
 
 
 def test_a_later_phase_implies_the_earlier_one():
@@ -111,7 +111,7 @@ def test_escalation_straight_into_the_next_phase_means_the_first_did_not_respond
                          assessments=[uas7(25, second + timedelta(days=90))])
     assert verdict.status == "met"
     assert verdict.phases[0].evidence[0]["outcome_basis"] == "escalated to the next phase"
-    assert "without control (escalated to the next phase) (course-1)" in verdict.reason
+    assert "without control (escalated to the next phase) (course 1)" in verdict.reason
 
 
 def test_a_gap_before_the_next_phase_is_no_evidence_of_how_the_first_went():
@@ -119,7 +119,7 @@ def test_a_gap_before_the_next_phase_is_no_evidence_of_how_the_first_went():
     verdict = refractory(oma(180), oma(90, later, "every 2 weeks"),
                          assessments=[uas7(25, later + timedelta(days=90))])
     assert verdict.status == "indeterminate"
-    assert verdict.missing == ["omalizumab (course-1): a UAS7/UCT during the course (dated, or tied "
+    assert verdict.missing == ["omalizumab (course 1): a UAS7/UCT during the course (dated, or tied "
                                "to the course), or why it stopped"]
 
 
@@ -282,7 +282,7 @@ def test_an_ongoing_phase_too_short_so_far_is_indeterminate_with_the_days_so_far
     verdict = refractory(oma(180, stop_reason="ineffective"), ongoing,
                          assessments=[uas7(30, second + timedelta(days=60))])
     assert verdict.status == "indeterminate"
-    assert verdict.missing == ["omalizumab (course-2): ongoing: 60 days so far of the 84 required"]
+    assert verdict.missing == ["omalizumab (course 2): ongoing: 60 days so far of the 84 required"]
 
 
 def test_a_gap_within_one_dosing_interval_is_still_treatment():
@@ -391,7 +391,7 @@ def test_missing_names_only_what_is_missing():
     """A course with a start and no end asked for 'start and end dates'."""
     verdict = refractory({**oma(1), "end": None}, oma(90, START + timedelta(days=200), "every 2 weeks"))
     assert verdict.status == "indeterminate"
-    assert verdict.missing[0].startswith("omalizumab (course-1): end date (or how long it lasted)")
+    assert verdict.missing[0].startswith("omalizumab (course 1): end date (or how long it lasted)")
 
 
 # Section 3 and 5: trials and the 2026 ladder.

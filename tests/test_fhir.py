@@ -46,9 +46,33 @@ def test_seed_fhir_and_yaml_give_the_same_report(n):
     yaml_report = ladder.audit(ROOT / f"cases/seed/patient-{n}.yaml").model_dump(mode="json")
     fhir_report = ladder.audit(ROOT / f"cases/fhir/seed-{n}.json").model_dump(mode="json")
     assert not fhir_report["errors"]
-    for report in (yaml_report, fhir_report):
+    refs = {}
+    for name, report in (("yaml", yaml_report), ("fhir", fhir_report)):
         report["patients"][0].pop("source")
+        refs[name] = _pop_refs(report)
     assert yaml_report == fhir_report
+    # Where each item came from: its place in the case file, or the FHIR resource it was read from.
+    assert refs["yaml"] and all(r.startswith("#/") for r in refs["yaml"])
+    assert refs["fhir"] and all(r.split("/")[0] in FHIR_TYPES for r in refs["fhir"])
+
+
+FHIR_TYPES = {"MedicationStatement", "MedicationRequest", "MedicationAdministration", "Observation",
+              "Condition", "AdverseEvent", "AllergyIntolerance"}
+
+
+def _pop_refs(node):
+    """Remove (and return) every ref in a report: the one part that differs by input format."""
+    found = []
+    if isinstance(node, dict):
+        for key in ("ref", "from_ref"):
+            if isinstance(node.get(key), str):
+                found.append(node.pop(key))
+        for value in node.values():
+            found += _pop_refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _pop_refs(value)
+    return found
 
 
 def test_repeated_administrations_become_courses_split_where_the_interval_changes(book):
@@ -81,7 +105,7 @@ def test_a_prescription_with_a_validity_period_is_a_course():
                                       "doseAndRate": [{"doseQuantity": {"value": 10, "unit": "mg"}}]}]}
     [course] = history(bundle(request))["courses"]
     assert course == {"drug": "Zyrtec", "dose": 10.0, "unit": "mg", "frequency": "four times daily",
-                      "start": "2023-01-01", "end": "2023-02-01"}
+                      "start": "2023-01-01", "end": "2023-02-01", "source": "MedicationRequest/r1"}
 
 
 def test_what_cannot_be_mapped_is_reported_per_resource(book):
@@ -127,7 +151,8 @@ def test_intolerance_is_an_adverse_event_not_a_failure():
     allergy = {"resourceType": "AllergyIntolerance", "id": "ai1", "type": "intolerance", "patient": SUBJECT,
                "code": {"text": "omalizumab"}, "recordedDate": "2023-03-01"}
     assert history(bundle(allergy))["adverse_events"] == [
-        {"description": "intolerance: omalizumab", "drug": "omalizumab", "date": "2023-03-01"}]
+        {"description": "intolerance: omalizumab", "drug": "omalizumab", "date": "2023-03-01",
+         "source": "AllergyIntolerance/ai1"}]
 
 
 def test_age_from_the_birth_date_at_the_last_record():

@@ -29,7 +29,7 @@ def test_refractory_verdict(seed, patient, status):
 
 
 def test_indeterminate_verdicts_name_what_is_missing(seed):
-    assert any("omalizumab (course-3): dose, frequency," in m for m in seed["seed-2"].refractory.missing)
+    assert any("omalizumab (course 3): dose, frequency," in m for m in seed["seed-2"].refractory.missing)
     assert any("omalizumab 300 mg every 4 weeks" in m for m in seed["seed-3"].refractory.missing)
     assert any("start date and end date" in m for m in seed["seed-3"].refractory.missing)
 

@@ -23,10 +23,13 @@ class Reading(NamedTuple):  # a tuple: made for every assessment, so cheap to ma
     score: int | None = None
     judgement: str | None = None
     course: str | None = None  # the course fact it judges, when the record ties it to one
+    ref: str | None = None  # where the assessment came from
 
     def evidence(self) -> dict[str, Any]:
         out = {"date": self.date, "instrument": self.instrument, "status": self.status,
                "label": self.label, "strength": self.strength}
+        if self.ref:
+            out["ref"] = self.ref
         if self.course:
             out["course"] = self.course
         if self.score is not None:
@@ -42,11 +45,11 @@ def readings(history: History, spec: ControlSpec) -> list[Reading]:
     placed and is left out). AAS7 measures angioedema, not wheals and itch, so the pack's control
     bands do not apply to it."""
     out = []
-    for assessment in history.assessments:
+    for number, assessment in enumerate(history.assessments):
         position = history.course_index(assessment.course) if assessment.course is not None else None
         reading = _reading(assessment, spec, None if position is None else f"course-{position + 1}")
         if reading:
-            out.append(reading)
+            out.append(reading._replace(ref=history.ref("assessments", number)))
     return sorted(out, key=lambda r: (r.day is None, r.day or 0, r.strength == "score"))
 
 

@@ -51,6 +51,7 @@ def course_facts(history: History, book: Rulebook, index: DrugIndex,
         fact, found = _course_fact(course, f"course-{number}", now, index, book.standard_doses)
         if course.id is not None:
             fact["source_id"] = course.id
+        fact["ref"] = history.ref("courses", number - 1)  # where it came from: data, never an id
         if course.gap_before_days is not None:
             fact["gap_before_days"] = course.gap_before_days
         _assign_step(fact, book)

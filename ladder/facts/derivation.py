@@ -18,7 +18,7 @@ from .control import control_fact, readings
 from .courses import Fact, course_facts, episode_days, now_day, step_tests
 from .next_step import next_fact
 from .reactions import reactions
-from .screening import screens
+from .screening import screening_ref, screens
 
 _NOT_TOLERATED = {"adverse_event", "intolerance"}
 # The record fields a ladder verdict needs from a course, and what to call them.
@@ -151,6 +151,7 @@ def _trial(group: list[Fact], book: Rulebook, before: list[Fact] | None = None) 
         verdict = "adequate"
     fact: Fact = {"id": f"trial-{first['id']}", "type": "trial", "course": first["id"],
                   "courses": ", ".join(c["id"] for c in group), "drug": first["drug"],
+                  "ref": ", ".join(c["ref"] for c in group),
                   "step": step.code, "step_label": step.label, "verdict": verdict,
                   "min_days": spec.min_days, "missing": ", ".join(missing)}
     if floor:
@@ -232,7 +233,8 @@ def _escalations(courses: list[Fact], trials: list[Fact]) -> list[Fact]:
                 "from_step": source["step"], "from_verdict": trial["verdict"],
                 "min_days": trial["min_days"], "to_course": course["id"],
                 "to_drug": course["drug"], "to_step": course["step"], "to_start": course["start"],
-                "gap_days": course["start_day"] - source["start_day"]}
+                "gap_days": course["start_day"] - source["start_day"],
+                "from_ref": source["ref"], "ref": course["ref"]}
         if "days" in source:
             fact["from_days"] = source["days"]
         out.append(fact)
@@ -290,7 +292,7 @@ def _conditions(history: History, book: Rulebook, now: int | None) -> list[Fact]
     known = [(number, condition, _categories(book, condition.name, condition.code))
              for number, condition in enumerate(history.comorbidities, start=1)]
     return [{"id": f"condition-{category}-{number}", "type": "condition", "category": category,
-             "name": condition.name, **_span(condition, now)}
+             "name": condition.name, "ref": history.ref("comorbidities", number - 1), **_span(condition, now)}
             for category in book.conditions for number, condition, categories in known
             if category in categories]
 
@@ -328,8 +330,9 @@ def _screenings(history: History, book: Rulebook) -> list[Fact]:
         if dated:
             fact["date"], fact["result"] = dated[-1].date.isoformat(), dated[-1].result  # type: ignore[union-attr]
             fact["first_day"] = dated[0].date.toordinal()  # type: ignore[union-attr]
+            fact["ref"] = screening_ref(history, dated[-1])
         elif found:
-            fact["result"] = found[-1].result
+            fact["result"], fact["ref"] = found[-1].result, screening_ref(history, found[-1])
         if found:
             fact["undated"] = "yes" if len(dated) < len(found) else "no"
         out.append(fact)
@@ -385,7 +388,7 @@ def _missing_values(courses: list[Fact]) -> list[Fact]:
                   and not (key == "interval_days" and "schedule" in course)]
         if absent:
             out.append({"id": f"dq-missing-{course['id']}", "type": "dq", "issue": "missing_value",
-                        "course": course["id"], "drug": course["written"],
+                        "course": course["id"], "drug": course["written"], "ref": course["ref"],
                         "field": ", ".join(absent),
                         "detail": f"{course['written']}: {', '.join(absent)} not recorded"})
     return out

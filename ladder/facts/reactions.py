@@ -21,7 +21,7 @@ def reactions(history: History, index: DrugIndex) -> list[Fact]:
         text = event.description.lower()
         kind = event.kind or next((k for word, k in _WORDS if word in text), "unknown")
         fact: Fact = {"id": f"reaction-{number}", "type": "reaction", "kind": kind,
-                      "description": event.description[:200]}
+                      "description": event.description[:200], "ref": history.ref("adverse_events", number - 1)}
         if event.drug:
             drug = index.resolve(event.drug).drug
             fact.update(written=event.drug, drug=drug.generic if drug else event.drug)

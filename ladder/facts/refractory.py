@@ -19,10 +19,12 @@ response. The evidence says so.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import conditions
+from ..model import schedule_words
 from ..rulebook import Phase, RefractorySpec
 from .control import Reading, latest_in, tied_to
 from .courses import continues, episode_days
@@ -297,7 +299,7 @@ def _after(courses: list[Fact], run: Run, previous: Run | None) -> tuple[bool | 
 
 
 def _evidence(course: Fact, checks: dict[str, tuple[bool | None, str]]) -> dict[str, Any]:
-    keys = ("id", "drug", "dose", "unit", "interval_days", "start", "end", "days", "stop_reason")
+    keys = ("id", "drug", "dose", "unit", "interval_days", "start", "end", "days", "stop_reason", "ongoing", "ref")
     out = {key: course[key] for key in keys if key in course}
     out.update({name: {True: "yes", False: "no", None: "unknown"}[value]
                 for name, (value, _) in checks.items()})
@@ -307,7 +309,15 @@ def _evidence(course: Fact, checks: dict[str, tuple[bool | None, str]]) -> dict[
 
 
 def _name(course: Fact) -> str:
-    return f"{course.get('written', course.get('drug'))} ({course['id']})"
+    return f"{course.get('written', course.get('drug'))} ({courses_words(course['id'])})"
+
+
+def courses_words(ids: str) -> str:
+    """Ladder's course ids as a reader counts courses in the record: 'course 2', 'courses 2 + 3'."""
+    numbers = re.findall(r"course-(\d+)", ids)
+    if not numbers:
+        return ids
+    return f"course {numbers[0]}" if len(numbers) == 1 else f"courses {' + '.join(numbers)}"
 
 
 def _documented(result: PhaseResult) -> str:
@@ -316,7 +326,7 @@ def _documented(result: PhaseResult) -> str:
                   if e["id"] == course.get("id") and "outcome_basis" in e), None)
     return (f"{course.get('drug')}{_schedule_words(course)} for {course.get('days')} days from "
             f"{course.get('start', 'an unrecorded date')} without control"
-            f"{f' ({basis})' if basis else ''} ({course['id']})")
+            f"{f' ({basis})' if basis else ''} ({courses_words(course['id'])})")
 
 
 def _schedule_words(course: Fact) -> str:
@@ -331,8 +341,7 @@ def _schedule_words(course: Fact) -> str:
     else:
         amount = ""
     every = course.get("interval_days")
-    named = {1: "daily", 0.5: "twice daily", 0.333: "three times daily", 0.25: "four times daily"}
-    return amount + ("" if every is None else f" {named[every]}" if every in named else f" every {every} days")
+    return amount + ("" if every is None else f" {schedule_words(every)}")
 
 
 _PHASE_TESTS: dict[int, tuple[Phase, conditions.Predicate]] = {}

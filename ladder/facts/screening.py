@@ -31,11 +31,16 @@ def screens(history: History, book: Rulebook, courses: list[Fact]) -> list[Fact]
         found = [s for s in history.screenings if s.kind in spec.kinds]
         for course in courses:
             if course["class"] in spec.before and course["continues"] == "no":
-                out.append(_screen(group, spec, course, found))
+                out.append(_screen(group, spec, course, found, history))
     return out
 
 
-def _screen(group: str, spec: ScreeningGroup, course: Fact, found: list[Screening]) -> Fact:
+def screening_ref(history: History, screening: Screening) -> str:
+    """Where a screening came from (found by identity: two alike screenings are two records)."""
+    return history.ref("screenings", next(n for n, s in enumerate(history.screenings) if s is screening))
+
+
+def _screen(group: str, spec: ScreeningGroup, course: Fact, found: list[Screening], history: History) -> Fact:
     fact: Fact = {"id": f"screen-{group}-{course['id']}", "type": "screen", "group": group,
                   "label": spec.label or group,
                   "course": course["id"], "drug": course["drug"], "start": course.get("start", "not recorded")}
@@ -44,7 +49,8 @@ def _screen(group: str, spec: ScreeningGroup, course: Fact, found: list[Screenin
     status, which = _judged(spec, course, found)
     fact["status"] = status
     if which is not None:
-        fact.update(kind=which.kind, result=which.result, date=which.date.isoformat() if which.date else "undated")
+        fact.update(kind=which.kind, result=which.result, date=which.date.isoformat() if which.date else "undated",
+                    ref=screening_ref(history, which))
         if which.date and "start_day" in course:
             fact["days_before"] = course["start_day"] - day(which.date)  # type: ignore[operator]
     return fact

@@ -151,7 +151,7 @@ def _patients(db: sqlite3.Connection, folder: Path) -> Iterator["Record | Failed
                     if child_problem:
                         problems.append(f"{table}.csv {child_problem}")
                     else:
-                        _add_child(history, table, _cells(packed), child_row)
+                        _add_child(history, table, _cells(packed), child_row, folder)
             if problems:  # the patient's record is incomplete: judged on part of it, a verdict misleads
                 yield Failed(source, pid, "; ".join(problems))
                 continue
@@ -187,8 +187,9 @@ def _history(row: dict[str, str], pid: str) -> dict[str, Any]:
     return history
 
 
-def _add_child(history: dict[str, Any], table: str, cells: dict[str, str], row: int) -> None:
+def _add_child(history: dict[str, Any], table: str, cells: dict[str, str], row: int, folder: Path) -> None:
     cells.pop("patient_id", None)
+    cells.setdefault("source", f"{folder / (table + '.csv')}:{row}")  # where the item came from
     if table == "events":
         kind = cells.pop("type", None)
         table = _EVENT_TYPES.get(kind or "", "events")

@@ -18,8 +18,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..model import schedule_words
+
 from .fhir_values import (_UNITS, _administered_course, _age, _code, _extension,
-                          _extension_text, _full_day, _put, _ref, _runs, _text, frequency_text)
+                          _extension_text, _full_day, _put, _ref, _runs, _text)
 
 SCORES = {"UAS7", "UCT", "AAS7"}
 SCREENINGS = {"tb-screening": "tb", "hepatitis-b-screening": "hepatitis_b",
@@ -144,7 +146,7 @@ class _Mapper:
                 diagnosis["angioedema"] = angioedema.valueCode
             self.out["diagnosis"] = diagnosis
             return
-        entry = {"name": name}
+        entry = {"name": name, "source": _ref(condition)}
         icd = next((c.code for c in condition.code.coding or [] if "icd" in (c.system or "").lower()), None) \
             if condition.code else None
         if icd:
@@ -192,7 +194,7 @@ class _Mapper:
         elif code == "clinician-response":
             entry = {"instrument": "clinician", "judgement": _code(observation.valueCodeableConcept)}
         elif code in SCREENINGS:
-            entry = {"kind": SCREENINGS[code]}
+            entry = {"kind": SCREENINGS[code], "source": _ref(observation)}
             result = _code(observation.valueCodeableConcept)
             if result in ("negative", "positive"):
                 entry["result"] = result
@@ -204,6 +206,7 @@ class _Mapper:
             return self._unmapped(observation, f"code {code or _text(observation.code)!r} is not a "
                                                f"score or screening ladder knows")
         _put(entry, "date", when)
+        entry["source"] = _ref(observation)
         focus = [f.reference for f in observation.focus or [] if f.reference]
         if focus:  # Observation.focus: the course the score or judgement is about (resolved below)
             entry["course"] = focus[0]
@@ -213,7 +216,7 @@ class _Mapper:
         return None
 
     def _AdverseEvent(self, event: Any) -> None:
-        entry = {"description": _text(event.event) or "adverse event"}
+        entry = {"description": _text(event.event) or "adverse event", "source": _ref(event)}
         _put(entry, "date", self._when(event, event.date, "date"))
         for suspect in event.suspectEntity or []:
             target = self.by_ref.get(suspect.instance.reference or "") if suspect.instance else None
@@ -224,7 +227,7 @@ class _Mapper:
 
     def _AllergyIntolerance(self, allergy: Any) -> None:
         entry = {"description": f"{allergy.type or 'allergy or intolerance'}: {_text(allergy.code) or 'unnamed'}",
-                 "drug": _text(allergy.code) or None}
+                 "drug": _text(allergy.code) or None, "source": _ref(allergy)}
         _put(entry, "date", self._when(allergy, allergy.onsetDateTime or allergy.recordedDate, "date"))
         self.out["adverse_events"].append({k: v for k, v in entry.items() if v})
 
@@ -281,7 +284,7 @@ class _Mapper:
             out["frequency"] = "as needed"
         elif repeat is not None and repeat.period and repeat.periodUnit in _UNIT_DAYS:
             every = float(repeat.period) * _UNIT_DAYS[repeat.periodUnit] / (repeat.frequency or 1)
-            out["frequency"] = frequency_text(every)
+            out["frequency"] = schedule_words(every)
         elif repeat is not None and (repeat.period is not None or repeat.periodUnit):
             self._unmapped(resource, f"timing.repeat period {repeat.period} {repeat.periodUnit} not read")
         if dosage.text and ("frequency" not in out or "dose" not in out):
@@ -314,10 +317,12 @@ class _Mapper:
                 course = _administered_course(drug, run)
                 if position + 1 < len(runs) and course.get("end", "") > runs[position + 1][0][0].isoformat():
                     course["end"] = runs[position + 1][0][0].isoformat()  # the next schedule took over
+                course["source"] = _administered(run)
                 self._add_course(run[0][1], course)
 
     def _add_course(self, resource: Any, course: dict[str, Any]) -> None:
         self.rows[f"courses.{len(self.out['courses'])}"] = _ref(resource)
+        course.setdefault("source", _ref(resource))
         self.out["courses"].append(course)
         self.course_refs[_ref(resource)] = len(self.out["courses"])
 
@@ -353,3 +358,10 @@ class _Mapper:
         found += [a.get("date") for a in self.out["assessments"]]
         dates = [dt.date.fromisoformat(d) for d in found if d]
         return max(dates) if dates else None
+
+
+def _administered(run: list[tuple[dt.date, Any, Any]]) -> str:
+    """The administrations grouped into one course: each named, or the first and last of a long run."""
+    refs = [_ref(dose[1]) for dose in run]
+    text = ", ".join(refs)
+    return text if len(text) <= 400 else f"{refs[0]} .. {refs[-1]} ({len(refs)} administrations)"

@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ..model import schedule_words
+
 SYSTEM = "https://ladder.invalid/fhir/CodeSystem/csu"  # ladder's local codes (README: FHIR)
 EXTENSION = "https://ladder.invalid/fhir/StructureDefinition/"
 _UNITS = {"mg": "mg", "mg/kg": "mg/kg", "mg/kg/d": "mg/kg/day", "mg/kg/day": "mg/kg/day"}
-_NAMED = {1: "daily", 0.5: "twice daily", 1 / 3: "three times daily", 0.25: "four times daily",
-          2: "every other day"}
 
 
 def _runs(doses: list[tuple[dt.date, Any, Any]]) -> list[list[tuple[dt.date, Any, Any]]]:
@@ -39,21 +39,10 @@ def _administered_course(drug: str, run: list[tuple[dt.date, Any, Any]]) -> dict
             course.update(dose=value, unit=unit)
     if len(run) > 1:
         interval = round((run[-1][0] - run[0][0]).days / (len(run) - 1))
-        course["frequency"] = frequency_text(interval)
+        course["frequency"] = schedule_words(interval)
         # The last dose covers one more interval: the course ends when the next dose would be due.
         course["end"] = (run[-1][0] + dt.timedelta(days=interval)).isoformat()
     return course
-
-
-def frequency_text(every_days: float) -> str:
-    """Days between doses as the model's frequency words."""
-    for days, words in _NAMED.items():
-        if abs(every_days - days) < 1e-6:
-            return words
-    if every_days >= 7 and every_days % 7 == 0:
-        weeks = int(every_days // 7)
-        return "weekly" if weeks == 1 else f"every {weeks} weeks"
-    return f"every {every_days:g} days"
 
 
 def _dose_value(dosage: Any) -> float | None:

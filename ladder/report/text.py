@@ -9,6 +9,7 @@ from typing import Any
 from ..rulebook import SEVERITY_RANK
 from ..summary import Tally
 from .base import StreamSink
+from .words import describe
 
 VERDICT = {"met": "MET", "not_met": "NOT MET", "indeterminate": "CANNOT BE DETERMINED"}
 
@@ -65,8 +66,12 @@ def patient_block(patient: dict[str, Any]) -> str:
         lines.append(f"  {other['label']}: {VERDICT[other['status']]}")
         lines += [f"                missing: {item}" for item in other["missing"]]
     ordered = sorted(patient["findings"], key=lambda f: (-SEVERITY_RANK[f["severity"]], f["code"]))
-    lines += [f"  {f['severity']:<8} {f['code']:<7} {f['message']}"
-              + ("" if f["citation"]["confirmed"] else "  [source UNCONFIRMED]")
-              + (f"  [accepted: {f['accepted']['reason']}]" if f.get("accepted") else "") for f in ordered]
+    for f in ordered:
+        lines.append(f"  {f['severity']:<8} {f['code']:<7} {f['message']}"
+                     + ("" if f["citation"]["confirmed"] else "  [source UNCONFIRMED]")
+                     + (f"  [accepted: {f['accepted']['reason']}]" if f.get("accepted") else ""))
+        if f["severity"] != "info":  # what a warning rests on, in words, and where in the record
+            lines += [f"{'':<19}on: {describe(fact, patient['as_of'], patient['source'])}"
+                      for fact in f["evidence"].values() if fact.get("type") != "patient"]
     return "\n".join(lines)
 

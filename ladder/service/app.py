@@ -218,9 +218,9 @@ def respond(audits: Audits, rules: dict[str, str], hook: str, body: HookRequest,
         chosen = [f for f in item["findings"] if not f.get("accepted") and (
             f["severity"] != "info" or any("offers" in fact for fact in f["evidence"].values()))]
         return [summary_card(item, rules, base_url, namespace)] + [
-            card(f, rules, base_url, namespace) for f in _by_severity(chosen)]
+            card(f, rules, base_url, namespace, item["as_of"]) for f in _by_severity(chosen)]
     about_draft = [f for f in item["findings"] if _mentions(f["evidence"], draft_ids)]
-    return [card(f, rules, base_url, namespace) for f in _by_severity(about_draft)]
+    return [card(f, rules, base_url, namespace, item["as_of"]) for f in _by_severity(about_draft)]
 
 
 def _bundle(patient: str, prefetch: dict[str, Any], drafts: list[dict[str, Any]]) -> dict[str, Any]:

@@ -6,14 +6,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from ..report.words import describe
+
 SUMMARY_LIMIT = 139
 
 
-def card(finding: dict[str, Any], rules: dict[str, str], base_url: str, namespace: str) -> dict[str, Any]:
+def card(finding: dict[str, Any], rules: dict[str, str], base_url: str, namespace: str,
+         as_of: str | None = None) -> dict[str, Any]:
     citation = finding["citation"]
     status = "" if citation["confirmed"] else " (source UNCONFIRMED: primary text not seen)"
-    evidence = "\n".join(f"- **{alias}**: " + ", ".join(f"{k}={v}" for k, v in fact.items())
-                         for alias, fact in finding["evidence"].items())
+    # In words, each with the FHIR resource it was read from ([MedicationStatement/abc]).
+    evidence = "\n".join(f"- {describe(fact, as_of)}" for fact in finding["evidence"].values())
     detail = (f"{finding['message']}\n\n**Evidence**\n\n{evidence}\n\n"
               f"**Source**: {citation['source']}: {citation['clause']}{status}")
     return {"uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{namespace}/{finding['code']}/{finding['message']}")),

@@ -33,6 +33,7 @@ from .selection import Selection, selection
 from .selftest import example_failures
 
 FAIL_ON = ["info", "warning", "critical", "never"]
+FEEDBACK_DB = "ladder-feedback.sqlite3"  # `ladder serve` writes it, `ladder feedback summary` reads it
 RULES_HELP = "Rule pack: a path or a packaged pack's name (default: csu-international)."
 
 
@@ -249,12 +250,15 @@ def synth(size: int, seed: int) -> None:
 @click.option("--issuer", "issuers", multiple=True, help="Accepted token issuer (repeatable).")
 @click.option("--public-url", help="The service's URL as clients call it: the JWT audience (required with --public-key/--jwks).")
 @click.option("--max-body", type=int, default=2_000_000, show_default=True, help="Largest request body, bytes.")
+@click.option("--feedback-db", default=FEEDBACK_DB, show_default=True, help="SQLite file for card feedback.")
+@click.option("--cors-origin", "cors", multiple=True, help="Browser origin allowed to call (repeatable; "
+              "default any: tokens are bearer tokens, never cookies); 'none' for no cross-origin calls.")
 @SELECT
 @IGNORE
 @MIN_SEVERITY
 def serve(host: str, port: int, rules: str | None, public_key: Path | None, jwks: Path | None,
-          issuers: tuple[str, ...], public_url: str | None, max_body: int, select: tuple[str, ...],
-          ignore: tuple[str, ...], min_severity: str | None) -> None:
+          issuers: tuple[str, ...], public_url: str | None, max_body: int, feedback_db: str,
+          cors: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, ...], min_severity: str | None) -> None:
     """Run the CDS Hooks service (patient-view, order-select, order-sign)."""
     import uvicorn
 
@@ -267,8 +271,26 @@ def serve(host: str, port: int, rules: str | None, public_key: Path | None, jwks
                                "client tokens must name (never taken from the request's headers)")
     book = _load(rules)
     app = create_app(book, verifier, max_body=max_body, public_url=public_url,
-                     selection=_selection(book, select, ignore, min_severity))
+                     selection=_selection(book, select, ignore, min_severity), feedback=feedback_db,
+                     cors_origins=() if cors == ("none",) else (cors or ("*",)))
     uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@main.group()
+def feedback() -> None:
+    """What clinicians did with the service's cards."""
+
+
+@feedback.command("summary")
+@click.option("--db", default=FEEDBACK_DB, show_default=True, help="The service's feedback database.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def feedback_summary(db: str, fmt: str) -> None:
+    """Per check: cards issued, accepted, overridden, the override rate and the reasons given."""
+    from .service.feedback import FeedbackStore, summary_text
+    if not Path(db).is_file():
+        raise click.UsageError(f"no feedback database at {db} (ladder serve --feedback-db writes it)")
+    rows = FeedbackStore(db).summary()
+    click.echo(json.dumps(rows, indent=2) if fmt == "json" else summary_text(rows, db), nl=fmt == "json")
 
 
 @main.group()

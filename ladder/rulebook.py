@@ -32,6 +32,16 @@ class Citation(Spec):
     confirmed: bool = Field(description="False when the primary text was not seen (UNCONFIRMED).")
 
 
+class Suggestion(Spec):
+    """What a decision-support card offers for a finding (CDS Hooks suggestions). Text may name
+    matched facts' fields, as a message does: "Order {screen.label} screening"."""
+
+    label: str = Field(min_length=1, max_length=200, description="What the clinician may do, in words.")
+    order: str | None = Field(default=None, max_length=200, description=(
+        "A ServiceRequest to draft (its code's text, e.g. 'Tuberculosis screening'): the card's action "
+        "creates it as a draft order, authored on the audit date."))
+
+
 class Band(Spec):
     min: int
     max: int
@@ -134,6 +144,8 @@ class Check(Spec):
     when: list[dict[str, dict[str, Any]]] = Field(min_length=1)
     message: str
     examples: Examples
+    suggest: list[Suggestion] = Field(default_factory=list, max_length=4, description=(
+        "Suggestions a decision-support card offers with the finding (labels and draft orders)."))
     cites_trial_step: bool = Field(
         default=False, description="A finding about a trial's length or dose cites that step's trial "
                                    "clause (ciclosporin's for a ciclosporin trial), not this check's.")
@@ -168,9 +180,13 @@ class Check(Spec):
                 raise ValueError(f"when[{position}].{key}: {error}") from None
             aliases[alias] = kind
         self._bounded_join()
-        for alias, field in _TEMPLATE_FIELD.findall(self.message):
-            if alias not in aliases or field not in FACT_FIELDS[aliases[alias]]:
-                raise ValueError(f"message: {{{alias}.{field}}} names no field of a matched fact")
+        texts = [("message", self.message)] + [
+            (f"suggest[{n}].{key}", text) for n, s in enumerate(self.suggest)
+            for key, text in (("label", s.label), ("order", s.order)) if text]
+        for where, text in texts:
+            for alias, field in _TEMPLATE_FIELD.findall(text):
+                if alias not in aliases or field not in FACT_FIELDS[aliases[alias]]:
+                    raise ValueError(f"{where}: {{{alias}.{field}}} names no field of a matched fact")
         return self
 
     def _bounded_join(self) -> None:

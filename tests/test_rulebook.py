@@ -257,3 +257,13 @@ def test_a_pack_sets_regional_standard_doses(tmp_path):
         {"drug": "fexofenadine", "dose": 120, "unit": "mg", "frequency": "twice daily"}]})
     multiple = lambda book: next(f["multiple"] for f in derive(history, book).facts if f["type"] == "course")  # noqa: E731
     assert multiple(load_rules(path)) == 2 and multiple(load_rules()) == 1.333
+
+
+def test_a_suggestion_must_name_matched_fields_too():
+    def edit(d):
+        d["checks"][0]["suggest"] = [{"label": "Order screening for {course.drug}"}]
+    assert "suggest[0].label: {course.drug} names no field of a matched fact" in error_of(broken(edit))
+
+    def too_many(d):
+        d["checks"][0]["suggest"] = [{"label": "x"}] * 5
+    assert "suggest" in error_of(broken(too_many))

@@ -52,6 +52,8 @@ def course_facts(history: History, book: Rulebook, index: DrugIndex,
         if course.id is not None:
             fact["source_id"] = course.id
         fact["ref"] = history.ref("courses", number - 1)  # where it came from: data, never an id
+        for issue in found:
+            issue["ref"] = fact["ref"]
         if course.gap_before_days is not None:
             fact["gap_before_days"] = course.gap_before_days
         _assign_step(fact, book)

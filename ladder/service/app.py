@@ -2,7 +2,7 @@
 
 GET  /cds-services                    discovery, with prefetch templates
 POST /cds-services/{id}               patient-view, order-select, order-sign -> cards
-POST /cds-services/{id}/feedback      accepted / overridden cards (counted, not stored)
+POST /cds-services/{id}/feedback      accepted / overridden cards, stored in SQLite (no patient data)
 GET  /rules/{code}                    a check's documentation (cards link here)
 """
 
@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import Counter
-from typing import Any
+import re
+from pathlib import Path
+from typing import Any, Literal, Sequence
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,6 +26,8 @@ from ..pack_loader import load_rules
 from ..rulebook import Rulebook
 from .auth import AuthError, TokenVerifier
 from .cards import card, failed_card, needs_card, summary_card
+from .feedback import FeedbackError, FeedbackStore
+from .suggestions import OVERRIDE_REASONS, suggestions
 from ..selection import Selection
 from .engine import AuditFailed, Audits
 
@@ -78,9 +81,20 @@ class HookRequest(BaseModel):
     fhirAuthorization: dict[str, Any] | None = None
 
 
+class FeedbackEntry(BaseModel):
+    """One card's outcome (CDS Hooks feedback); what ladder stores of it is in service/feedback.py."""
+
+    model_config = ConfigDict(extra="allow")
+    card: str = Field(min_length=1, max_length=64)
+    outcome: Literal["accepted", "overridden"]
+    acceptedSuggestions: list[dict[str, Any]] | None = None
+    overrideReason: dict[str, Any] | None = None
+    outcomeTimestamp: str | None = None
+
+
 class Feedback(BaseModel):
     model_config = ConfigDict(extra="allow")
-    feedback: list[dict[str, Any]]
+    feedback: list[FeedbackEntry] = Field(max_length=1000)
 
 
 class BadRequest(Exception):
@@ -89,20 +103,25 @@ class BadRequest(Exception):
 
 def create_app(rules: Rulebook | str | None = None, verifier: TokenVerifier | None = None,
                max_body: int = 2_000_000, public_url: str | None = None, engines: int = 2,
-               audits: Audits | None = None, selection: Selection = Selection()) -> FastAPI:
+               audits: Audits | None = None, selection: Selection = Selection(),
+               feedback: FeedbackStore | str | Path | None = None,
+               cors_origins: Sequence[str] = ("*",)) -> FastAPI:
     """The ASGI app. With a verifier, every call must carry a valid signed JWT (CDS Hooks security).
-    Audits run in `engines` supervised worker processes (`audits`: a test seam)."""
+    Audits run in `engines` supervised worker processes (`audits`: a test seam). Card feedback is
+    stored in `feedback` (a SQLite path; default: in memory). `cors_origins`: the browser origins
+    allowed to call (the CDS Hooks sandbox, browser-based EHR clients); () for none."""
     if verifier is not None and not public_url:
         raise ValueError("with client keys configured, the service's public URL is required (--public-url): "
                          "the token's audience is never taken from the request's own headers")
     book = rules if isinstance(rules, Rulebook) else load_rules(rules)
     audits = audits or Audits(book, engines)
     rules_info = {"id": book.pack.id, "version": book.pack.version}
-    feedback: Counter[str] = Counter()
+    store = feedback if isinstance(feedback, FeedbackStore) else FeedbackStore(feedback or ":memory:")
     app = FastAPI(title="ladder CDS Hooks service", version=book.pack.version,
                   description="Checks CSU treatment histories and draft orders against the ladder rule pack "
                               f"{book.pack.id} {book.pack.version}. Decision support, not a diagnosis.")
     app.router.on_shutdown.append(audits.close)
+    app.state.feedback = store
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Any:
@@ -158,18 +177,21 @@ def create_app(rules: Rulebook | str | None = None, verifier: TokenVerifier | No
         if body.hook != hook:
             raise HTTPException(400, f"service {service_id} answers the {hook} hook, not {body.hook!r}")
         try:
-            cards = respond(audits, rules_info, hook, body, str(request.base_url), selection)
+            made = respond(audits, rules_info, hook, body, str(request.base_url), selection, book)
         except BadRequest as error:
             raise HTTPException(400, str(error)) from None
-        log.info("%s answered with %d cards", service_id, len(cards))
-        return {"cards": cards}
+        store.issued(service_id, [(made_card["uuid"], code, made_card["indicator"]) for code, made_card in made])
+        log.info("%s answered with %d cards", service_id, len(made))
+        return {"cards": [made_card for _, made_card in made]}
 
     @app.post("/cds-services/{service_id}/feedback", responses=ERRORS)
     def feedback_endpoint(service_id: str, body: Feedback, request: Request) -> dict[str, Any]:
         if service_id not in SERVICES:
             raise HTTPException(404, f"no service {service_id!r}")
-        for item in body.feedback:
-            feedback[f"{service_id}:{item.get('outcome', 'unknown')}"] += 1
+        try:
+            store.record(service_id, [entry.model_dump() for entry in body.feedback])
+        except FeedbackError as error:
+            raise HTTPException(400, str(error)) from None
         return {}
 
     @app.get("/rules/{code}", response_class=PlainTextResponse, responses={404: ERRORS[404]})
@@ -182,17 +204,23 @@ def create_app(rules: Rulebook | str | None = None, verifier: TokenVerifier | No
         return (f"{check.code} {check.name} ({check.severity})\n\n{check.summary}\n\n{check.rationale.strip()}\n\n"
                 f"Source ({confirmed}): {check.citation.source}: {check.citation.clause}\n")
 
+    if cors_origins:  # outermost: a preflight is answered before authentication, errors carry the headers
+        from fastapi.middleware.cors import CORSMiddleware
+        app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_credentials=False,
+                           allow_methods=["GET", "POST", "OPTIONS"],
+                           allow_headers=["Authorization", "Content-Type"])
     return app
 
 
 def respond(audits: Audits, rules: dict[str, str], hook: str, body: HookRequest, base_url: str,
-            selection: Selection = Selection()) -> list[dict[str, Any]]:
+            selection: Selection = Selection(), book: Rulebook | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """The cards of one call, each with the check it came from (SUMMARY, NEEDS, FAILED for ladder's own)."""
     patient = body.context.get("patientId")
     if not isinstance(patient, str) or not patient:
         raise BadRequest("context.patientId is required")
     missing = [key for key in PREFETCH if not body.prefetch or key not in body.prefetch]
     if missing:
-        return [needs_card(missing, PREFETCH, body.hookInstance)]
+        return [("NEEDS", needs_card(missing, PREFETCH, body.hookInstance))]
     drafts = _draft_orders(body.context) if hook != "patient-view" else []
     try:
         data = history_from_bundle(_bundle(patient, body.prefetch or {}, drafts))
@@ -201,9 +229,14 @@ def respond(audits: Audits, rules: dict[str, str], hook: str, body: HookRequest,
     rows = data.pop("_rows", {})
     # Findings about a draft order name its course by ladder's own fact id (course-N); the order's
     # FHIR id is data, never an engine id (a draft sharing an id with a prefetched resource is fine).
-    draft_refs = {f"MedicationRequest/{d['id']}" for d in drafts}
-    draft_ids = {f"course-{index + 1}" for index in range(len(data.get("courses", [])))
-                 if rows.get(f"courses.{index}") in draft_refs}
+    own = {f"MedicationRequest/{d['id']}": d.get("_own") for d in drafts}
+    draft_ids: dict[str, str] = {}
+    for index, course in enumerate(data.get("courses", [])):
+        if rows.get(f"courses.{index}") in own:
+            original = own[rows[f"courses.{index}"]]
+            course["source"] = f"MedicationRequest/{original}" if original else "the draft order"
+            if original:
+                draft_ids[f"course-{index + 1}"] = course["source"]
     try:
         history = History.model_validate(data)
         item = selection.shown(selection.selected(audits.audit(history)))
@@ -211,16 +244,34 @@ def respond(audits: Audits, rules: dict[str, str], hook: str, body: HookRequest,
         raise BadRequest(f"the prefetched record cannot be audited: {_reason(error)}") from None
     except AuditFailed as error:
         log.error("an audit failed: %s", error)  # the reason is ladder's own words, no patient data
-        return [failed_card(str(error), rules, body.hookInstance)]
+        return [("FAILED", failed_card(str(error), rules, body.hookInstance))]
     namespace = body.hookInstance
+
+    def made(finding: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        made_card = card(finding, rules, base_url, namespace, item["as_of"])
+        offered = suggestions(finding, _check(book, finding["code"]), patient, item["as_of"], draft_ids,
+                              made_card["uuid"])
+        if offered:
+            made_card.update(suggestions=offered, selectionBehavior="at-most-one")
+        if finding["severity"] != "info":
+            made_card["overrideReasons"] = OVERRIDE_REASONS
+        return finding["code"], made_card
+
     if hook == "patient-view":
         # Warnings and criticals, and what the ladder offers next (a `next` fact in the evidence).
         chosen = [f for f in item["findings"] if not f.get("accepted") and (
             f["severity"] != "info" or any("offers" in fact for fact in f["evidence"].values()))]
-        return [summary_card(item, rules, base_url, namespace)] + [
-            card(f, rules, base_url, namespace, item["as_of"]) for f in _by_severity(chosen)]
-    about_draft = [f for f in item["findings"] if _mentions(f["evidence"], draft_ids)]
-    return [card(f, rules, base_url, namespace, item["as_of"]) for f in _by_severity(about_draft)]
+        return [("SUMMARY", summary_card(item, rules, base_url, namespace))] + [
+            made(f) for f in _by_severity(chosen)]
+    about_draft = [f for f in item["findings"] if _mentions(f["evidence"], set(draft_ids))]
+    return [made(f) for f in _by_severity(about_draft)]
+
+
+def _check(book: Rulebook | None, code: str) -> Any:
+    try:
+        return book.check(code) if book is not None else None
+    except KeyError:
+        return None
 
 
 def _bundle(patient: str, prefetch: dict[str, Any], drafts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -236,7 +287,7 @@ def _bundle(patient: str, prefetch: dict[str, Any], drafts: list[dict[str, Any]]
             entries.append({"resource": value})
     if not any(e["resource"].get("resourceType") == "Patient" for e in entries):
         entries.insert(0, {"resource": {"resourceType": "Patient", "id": patient}})
-    entries += [{"resource": draft} for draft in drafts]
+    entries += [{"resource": {k: v for k, v in draft.items() if k != "_own"}} for draft in drafts]
     return {"resourceType": "Bundle", "id": patient, "type": "collection", "entry": entries}
 
 
@@ -258,6 +309,7 @@ def _entries(bundle: dict[str, Any], where: str) -> list[dict[str, Any]]:
 
 
 _DRAFT = "ladder-draft-order-"
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")  # FHIR's id type: the draft's own id, used only as data
 
 
 def _draft_orders(context: dict[str, Any]) -> list[dict[str, Any]]:
@@ -271,6 +323,8 @@ def _draft_orders(context: dict[str, Any]) -> list[dict[str, Any]]:
         if resource.get("resourceType") == "MedicationRequest":
             # A draft's own id may repeat a prefetched resource's: ladder names it by position.
             draft = {**resource, "id": f"{_DRAFT}{number}", "status": "active"}
+            own = resource.get("id")
+            draft["_own"] = own if isinstance(own, str) and _FHIR_ID.fullmatch(own) else None
             if "authoredOn" in draft and not isinstance(draft["authoredOn"], str):
                 raise BadRequest(f"context.draftOrders.entry.{number - 1}.resource.authoredOn must be a date")
             draft.setdefault("authoredOn", dt.date.today().isoformat())

@@ -265,5 +265,5 @@ def test_a_suggestion_must_name_matched_fields_too():
     assert "suggest[0].label: {course.drug} names no field of a matched fact" in error_of(broken(edit))
 
     def too_many(d):
-        d["checks"][0]["suggest"] = [{"label": "x"}] * 5
+        d["checks"][0]["suggest"] = [{"label": f"x{n}"} for n in range(5)]
     assert "suggest" in error_of(broken(too_many))

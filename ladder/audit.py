@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from pydantic import ValidationError
 
 from .version import __version__
 from .engine import Engine
 from .errors import InputError, LadderError
-from .facts import derive
+from .facts import PatientFacts, derive
 from .findings import AuditError, AuditReport, PatientResult, RulesUsed, finding_items
 from .model import History
 from .readers import Failed, Record, parse, patient_id, printable, read_paths
@@ -30,16 +30,20 @@ def engine_for(book: Rulebook) -> Engine:
     return _engines[key]
 
 
+Annotate = Callable[[History, PatientFacts, dict[str, Any], Rulebook], dict[str, Any]]
+
+
 def audit_item(history: History, book: Rulebook, source: str = "<memory>",
-               as_of: dt.date | None = None) -> dict[str, Any]:
+               as_of: dt.date | None = None, annotate: Annotate | None = None) -> dict[str, Any]:
     """Audit one patient into the JSON-ready result (the cohort fast path: no result models), as
-    of `as_of` (default: today; an ongoing course runs to it). Raises LadderError (EngineError) if
-    the engine fails for this patient."""
+    of `as_of` (default: today; an ongoing course runs to it). `annotate` adds what a format needs
+    beyond the result (the HTML report's timeline) as item["timeline"]. Raises LadderError
+    (EngineError) if the engine fails for this patient."""
     as_of = as_of or dt.date.today()
     derived = derive(history, book, as_of=as_of)
     matches = engine_for(book).run(derived.facts, patient=history.id)
     verdict = derived.verdict
-    return {"id": history.id, "source": source, "as_of": as_of.isoformat(),
+    item = {"id": history.id, "source": source, "as_of": as_of.isoformat(),
             "step": {"code": derived.patient["step"], "label": derived.patient["step_label"],
                      "rank": derived.patient["step_rank"]},
             "refractory": {
@@ -52,6 +56,9 @@ def audit_item(history: History, book: Rulebook, source: str = "<memory>",
                              "missing": other.missing, "reason": other.reason}
                             for spec, other in derived.definitions],
             "findings": _accepted(finding_items(book, matches), history)}
+    if annotate is not None:
+        item["timeline"] = annotate(history, derived, item, book)
+    return item
 
 
 def _accepted(findings: list[dict[str, Any]], history: History) -> list[dict[str, Any]]:
@@ -94,14 +101,15 @@ def load_history(record: Record) -> History:
                          patient=patient_id(data)) from None
 
 
-def audit_record_item(record: Record | Failed, book: Rulebook, as_of: dt.date | None = None) -> dict[str, Any]:
+def audit_record_item(record: Record | Failed, book: Rulebook, as_of: dt.date | None = None,
+                      annotate: Annotate | None = None) -> dict[str, Any]:
     """One input record -> exactly one result, or one {"error": {...}}: never an exception."""
     if isinstance(record, Failed):
         return error_item(record.source, record.patient, record.message)
     history: History | None = None
     try:
         history = load_history(record)
-        return audit_item(history, book, printable(record.source), as_of)
+        return audit_item(history, book, printable(record.source), as_of, annotate)
     except LadderError as error:
         return error_item(record.source, error.patient, error.message)
     except Exception as error:  # noqa: BLE001  one record's failure, of any kind, is its own error record

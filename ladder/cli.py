@@ -6,63 +6,33 @@ import contextlib
 import datetime as dt
 import json
 import sys
-import tempfile
 from pathlib import Path
-from typing import Iterator
+
+from typing import Any
 
 import click
 import orjson
 import yaml
 
 from .version import __version__
-from .audit import audit_history, load_history
 from .engine import keep_freed_memory
-from .errors import InputError, LadderError
-from .facts import derive
-from .readers import Failed, read_paths
+from .errors import LadderError
+from .readers import read_paths
 from .progress import count_records, with_progress
 from .report import SINKS
 from .summary import Tally, items_from_jsonl
 from .synthetic import cohort
 from .workers import audit_rendered
-from .report import explain as explain_report
 from .pack_loader import load_rules
-from .rulebook import SEVERITY_RANK, Rulebook
+from .rulebook import SEVERITY_RANK
 from . import compare, config, duplicates
-from .selection import Selection, selection
 from .selftest import example_failures
+from .cli_options import AS_OF, IGNORE, MIN_SEVERITY, RULES_HELP, SELECT, _load, _selection, needs_report_extra
 
 FAIL_ON = ["info", "warning", "critical", "never"]
 FEEDBACK_DB = "ladder-feedback.sqlite3"  # `ladder serve` writes it, `ladder feedback summary` reads it
-RULES_HELP = "Rule pack: a path or a packaged pack's name (default: csu-international)."
 
 
-def _load(rules: str | None) -> Rulebook:
-    try:
-        return load_rules(rules)
-    except LadderError as error:
-        raise click.UsageError(str(error)) from None
-
-
-def _selection(book: Rulebook, select: tuple[str, ...], ignore: tuple[str, ...],
-               min_severity: str | None) -> Selection:
-    try:
-        return selection(book, tuple(p for s in select for p in s.split(",") if p),
-                         tuple(p for s in ignore for p in s.split(",") if p), min_severity)
-    except LadderError as error:
-        raise click.UsageError(str(error)) from None
-
-
-SELECT = click.option("--select", multiple=True, metavar="CODES",
-                      help="Only these checks: codes or prefixes, comma-separated or repeated (JAK, TRL00).")
-IGNORE = click.option("--ignore", multiple=True, metavar="CODES",
-                      help="Drop these checks: codes or prefixes (they neither show nor count toward --fail-on).")
-MIN_SEVERITY = click.option("--min-severity", type=click.Choice(["info", "warning", "critical"]), default=None,
-                            help="Show only findings at or above this severity (--fail-on still counts every selected one).")
-AS_OF = click.option(
-    "--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-    help="The audit date, YYYY-MM-DD (default: today; printed in the report): an ongoing course runs "
-         "to it. Give the report's date to reproduce a run.")
 
 
 @click.group()
@@ -109,26 +79,54 @@ def show_config(ctx: click.Context) -> None:
                    "yielded an error record (unreadable, invalid, or not auditable).")
 @click.option("--progress/--no-progress", default=None,
               help="A progress bar on stderr (default: when stderr is a terminal).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the report here instead of standard output.")
+@click.option("--min-cell", type=click.IntRange(min=0), default=0, show_default=True,
+              help="html: show cohort counts from 1 to N-1 as <N and leave the patients' own pages out "
+                   "(a report that can leave the institution).")
 @AS_OF
 @SELECT
 @IGNORE
 @MIN_SEVERITY
 def audit(paths: tuple[Path, ...], rules: str | None, fmt: str, jobs: int, fail_on: str,
-          exit_zero: bool, progress: bool | None, as_of: dt.datetime | None, select: tuple[str, ...],
-          ignore: tuple[str, ...], min_severity: str | None) -> None:
+          exit_zero: bool, progress: bool | None, output: Path | None, min_cell: int,
+          as_of: dt.datetime | None, select: tuple[str, ...], ignore: tuple[str, ...],
+          min_severity: str | None) -> None:
     """Audit case files, JSON Lines cohorts or CSV export folders: a report per patient and a summary."""
     book = _load(rules)
     chosen = _selection(book, select, ignore, min_severity)
     day = as_of.date() if as_of else dt.date.today()
+    if fmt == "html":
+        needs_report_extra()
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(output.open("wb")) if output else None
+        _audit(paths, book, fmt, jobs, progress, out, min_cell, day, chosen, fail_on, exit_zero)
+
+
+
+def _emit(out: Any, piece: str | bytes) -> None:
+    """A piece of the report to standard output, or to the -o file."""
+    if out is None:
+        click.echo(piece, nl=False)
+    elif piece:
+        out.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
+
+
+def _audit(paths: tuple[Path, ...], book: Any, fmt: str, jobs: int, progress: bool | None, out: Any,
+           min_cell: int, day: dt.date, chosen: Any, fail_on: str, exit_zero: bool) -> None:
     sink, tally = SINKS[fmt](), Tally()
-    click.echo(sink.begin(__version__, {"id": book.pack.id, "version": book.pack.version,
-                                        "sha256": book.sha256}, day.isoformat()), nl=False)
+    if hasattr(sink, "min_cell"):
+        sink.min_cell = min_cell
+    if out is not None and hasattr(sink, "colour"):
+        sink.colour = False  # a file gets no terminal colours
+    _emit(out, sink.begin(__version__, {"id": book.pack.id, "version": book.pack.version,
+                                        "sha256": book.sha256}, day.isoformat()))
     if jobs == 0:
         keep_freed_memory()  # the engine runs in this process, which is ours to tune
     outputs = audit_rendered(read_paths(paths), book, jobs, sink.render, tally, day, chosen)
     show = sys.stderr.isatty() if progress is None else progress
     for output in (with_progress(outputs, count_records(paths)) if show else outputs):
-        click.echo(sink.write(output), nl=False)
+        _emit(out, sink.write(output))
     groups = duplicates.repeated(tally)
     warnings = duplicates.named(groups, read_paths(paths)) if groups else []
     for warning in warnings:
@@ -137,7 +135,7 @@ def audit(paths: tuple[Path, ...], rules: str | None, fmt: str, jobs: int, fail_
     if warnings and hasattr(sink, "document"):
         sink.document["warnings"] = [{"duplicate_patient_id": w["patient"], "sources": w["sources"]}
                                      for w in warnings]
-    click.echo(sink.end(tally), nl=False)
+    _emit(out, sink.end(tally))
     if tally.errors:
         sys.exit(2)
     sys.exit(0 if exit_zero or tally.worst < SEVERITY_RANK.get(fail_on, len(SEVERITY_RANK)) else 1)
@@ -168,66 +166,6 @@ def summary(path: Path, other: Path | None, min_cell: int, fmt: str) -> None:
         raise click.UsageError(f"{path} is not ladder JSON Lines output: {error}") from None
     click.echo(json.dumps(tally.as_dict(min_cell), indent=2) if fmt == "json" else tally.render(min_cell),
                nl=fmt == "json")
-
-
-@main.command()
-@click.argument("path", type=click.Path(path_type=Path))
-@click.option("--rules", "rules", default=None, help=RULES_HELP)
-@click.option("--patient", "patient", default=None, help="Only this patient (by id) of a cohort file or folder.")
-@AS_OF
-@SELECT
-@IGNORE
-@MIN_SEVERITY
-def explain(path: Path, rules: str | None, patient: str | None, as_of: dt.datetime | None,
-            select: tuple[str, ...], ignore: tuple[str, ...], min_severity: str | None) -> None:
-    """Show one patient's timeline, the refractory verdict phase by phase, and why each finding fired.
-    PATH may be `-` to read one history (YAML or JSON) or JSON Lines from standard input."""
-    book = _load(rules)
-    chosen = _selection(book, select, ignore, min_severity)
-    day = as_of.date() if as_of else dt.date.today()
-    failed, found = False, False
-    with _stdin_file(path) as readable:
-        for record in read_paths([readable]):
-            try:
-                if isinstance(record, Failed):
-                    if patient is not None and record.patient not in (None, patient):
-                        continue
-                    raise InputError(record.message, source=record.source)
-                history = load_history(record)
-                if patient is not None and history.id != patient:
-                    continue
-                found = True
-                source = record.source.replace(str(readable), "<stdin>") if str(path) == "-" else record.source
-                result = audit_history(history, book, source, day)
-                result = result.model_copy(update={"findings": [
-                    f for f in result.findings if chosen.keeps(f.code) and chosen.shows({"severity": f.severity})]})
-            except LadderError as error:
-                click.echo(f"ERROR {error}", err=True)
-                failed = True
-                continue
-            click.echo(explain_report.render(history, derive(history, book, as_of=day), result))
-    if patient is not None and not found and not failed:
-        raise click.UsageError(f"no patient {patient!r} in {path}")
-    sys.exit(2 if failed else 0)
-
-
-@contextlib.contextmanager
-def _stdin_file(path: Path) -> Iterator[Path]:
-    """`-`: standard input in a temporary file the readers know (JSON Lines when every line is a
-    JSON object and there are several, else one YAML/JSON history)."""
-    if str(path) != "-":
-        yield path
-        return
-    data = sys.stdin.buffer.read()
-    lines = [line for line in data.splitlines() if line.strip()]
-    try:
-        jsonl = len(lines) > 1 and all(isinstance(orjson.loads(line), dict) for line in lines)
-    except orjson.JSONDecodeError:
-        jsonl = False
-    with tempfile.TemporaryDirectory(prefix="ladder-stdin-") as folder:
-        target = Path(folder) / ("stdin.jsonl" if jsonl else "stdin.yaml")
-        target.write_bytes(data)
-        yield target
 
 
 @main.command()
@@ -378,3 +316,8 @@ def rules_validate(packs: tuple[str, ...]) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+from .cli_explain import explain  # noqa: E402  (a command of its own module, added to the group)
+
+main.add_command(explain)

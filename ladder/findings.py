@@ -136,7 +136,7 @@ def finding_items(book: Rulebook, matches: list[Match]) -> list[dict[str, Any]]:
     for _, same_code in groupby(made, key=itemgetter("code")):
         run = list(same_code)
         if len(run) > 1:  # only ties pay for the JSON of their evidence
-            run.sort(key=lambda f: (_first_date(f["evidence"]),
+            run.sort(key=lambda f: (first_date(f["evidence"]),
                                     orjson.dumps(f["evidence"], option=orjson.OPT_SORT_KEYS)))
         ordered.extend(run)
     return ordered
@@ -170,7 +170,7 @@ def _citation(citation: Any) -> dict[str, Any]:
 _DATE_FIELDS = ("start", "to_start", "date", "first_start", "end")
 
 
-def _first_date(evidence: dict[str, dict[str, Any]]) -> str:
+def first_date(evidence: dict[str, dict[str, Any]]) -> str:
     for fact in evidence.values():
         for field in _DATE_FIELDS:
             value = fact.get(field)

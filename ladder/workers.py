@@ -86,7 +86,8 @@ def _audit_chunk(chunk: list[Record | Failed]) -> Done:
 def _audited(record: Record | Failed, book: Rulebook, render: Render, as_of: dt.date | None,
              selection: Selection) -> tuple[Any, Item]:
     """One record's rendered output and its (selected) result, for the tally."""
-    item = selection.selected(audit_record_item(record, book, as_of))
+    # A format that needs more than the result (the HTML timeline) gives its render an `annotate`.
+    item = selection.selected(audit_record_item(record, book, as_of, getattr(render, "annotate", None)))
     try:
         return render(selection.shown(item)), item
     except Exception as error:  # noqa: BLE001  one result that cannot be written is its error

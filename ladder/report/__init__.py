@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from . import csv_report, json_report, jsonl_report, text
+from . import csv_report, html, json_report, jsonl_report, text
 from .base import Sink
 
 SINKS: dict[str, type[Sink]] = {"text": text.TextSink, "json": json_report.JsonSink,
-                                "jsonl": jsonl_report.JsonlSink, "csv": csv_report.CsvSink}
+                                "jsonl": jsonl_report.JsonlSink, "csv": csv_report.CsvSink,
+                                "html": html.HtmlSink}

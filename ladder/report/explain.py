@@ -8,7 +8,7 @@ from ..facts import PatientFacts
 from ..findings import PatientResult
 from ..model import History
 from .text import VERDICT
-from .words import describe, phase_course, span, where
+from .words import describe, phase_course, where
 
 
 def render(history: History, derived: PatientFacts, result: PatientResult) -> str:

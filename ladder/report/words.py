@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..facts.refractory import courses_words
 from ..model import schedule_words
 
 Fact = dict[str, Any]

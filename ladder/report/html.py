@@ -1,0 +1,117 @@
+"""The HTML report: one self-contained file (plotly.js, styles and data inlined; no network), to open
+from a USB stick, forward, or print. Per patient: the timeline picture, the verdicts with what is
+missing, the findings as a table with their evidence in words and the records they came from. Per
+cohort: patients per step and per verdict, the treatment pathways, per check the patients and
+findings, every count under --min-cell suppressed (and then the patients' own pages are left out, so
+that the file can leave the institution).
+
+Each patient's section is rendered in the worker that audited it (Jinja2); the parent keeps the
+sections and assembles the document at the end. A cohort's timelines are drawn when opened.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import lru_cache
+from typing import Any
+
+import orjson
+
+from ..summary import Tally, digest
+from .base import Item
+from .text import VERDICT
+from .timeline import model
+from .words import describe, phase_course
+
+MAX_PATIENTS = 5000  # patient sections kept in one file; the cohort pictures count every patient
+_DRAWN_OPEN = 1  # a report of one patient opens (and draws) it at once
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Any:
+    from jinja2 import Environment, PackageLoader, select_autoescape
+    env = Environment(loader=PackageLoader("ladder.report", "templates"), autoescape=select_autoescape(["html", "j2"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["json"] = lambda value: orjson.dumps(value).decode().replace("</", "<\\/")
+    return env
+
+
+@lru_cache(maxsize=1)
+def plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+    return get_plotlyjs()
+
+
+def patient_section(item: Item, open_: bool = False) -> str:
+    """One patient's section: verdicts, the timeline (figure JSON, drawn by the page), findings."""
+    from .plotly_timeline import figure
+    timeline = item.get("timeline")
+    findings = [{**f, "evidence_words": [describe(fact, item["as_of"], item["source"])
+                                         for fact in f["evidence"].values() if fact.get("type") != "patient"]}
+                for f in sorted(item["findings"], key=lambda f: ({"critical": 0, "warning": 1}.get(f["severity"], 2), f["code"]))]
+    phases = [{"label": p["phase"], "status": p["status"].replace("_", " "),
+               "courses": [phase_course(c, item["as_of"], item["source"]) for c in p["courses"]]}
+              for p in item["refractory"]["evidence"]["phases"]]
+    return _environment().get_template("patient.html.j2").render(
+        item=item, anchor=f"p{digest(item['id'] + item['source']):x}", open=open_, verdict=VERDICT, findings=findings, phases=phases,
+        figure=figure(timeline) if timeline else None, courses=len(timeline["bars"]) if timeline else 0)
+
+
+class HtmlSink:
+    """`ladder audit --format html`: sections kept in input order, the document written at the end."""
+
+    def __init__(self, min_cell: int = 0) -> None:
+        self.min_cell = min_cell
+        self.sections: list[str] = []
+        self.errors: list[dict[str, Any]] = []
+        self.paths: Counter[tuple[str, ...]] = Counter()
+        self.left_out = 0
+
+    @staticmethod
+    def render(item: Item) -> tuple[str, Any]:
+        if "error" in item:
+            return "error", item["error"]
+        from .cohort_figures import pathway
+        path = pathway(item["timeline"]) if item.get("timeline") else ("no ladder step",)
+        return "patient", (patient_section(item), path)
+
+    def begin(self, ladder: str, rules: dict[str, str], as_of: str) -> str:
+        self.head = {"ladder": ladder, "rules": rules, "as_of": as_of}
+        return ""
+
+    def write(self, rendered: tuple[str, Any]) -> str:
+        kind, data = rendered
+        if kind == "error":
+            self.errors.append(data)
+            return ""
+        section, path = data
+        self.paths[path] += 1
+        if self.min_cell:
+            return ""  # a shareable cohort report: no patient's own page
+        if len(self.sections) < MAX_PATIENTS:
+            self.sections.append(section)
+        else:
+            self.left_out += 1
+        return ""
+
+    def end(self, tally: Tally) -> str:
+        if len(self.sections) == _DRAWN_OPEN and tally.audited == 1:
+            self.sections = [self.sections[0].replace('<details class="patient"', '<details class="patient" open', 1)]
+        return document(self.head, self.sections, self.errors, tally, self.paths, self.min_cell, self.left_out)
+
+
+HtmlSink.render.annotate = model  # type: ignore[attr-defined]  # the worker adds the timeline's data
+
+
+def document(head: dict[str, Any], sections: list[str], errors: list[dict[str, Any]], tally: Tally | None,
+             paths: Counter[tuple[str, ...]] | None, min_cell: int = 0, left_out: int = 0) -> str:
+    from .cohort_figures import figures
+    cohort = figures(tally, paths or Counter(), min_cell) if tally is not None and tally.read > 1 else None
+    return _environment().get_template("report.html.j2").render(
+        head=head, sections=sections, errors=errors, cohort=cohort, min_cell=min_cell, left_out=left_out,
+        max_patients=MAX_PATIENTS, plotly_js=plotly_js(), tally=tally)
+
+
+def explain_html(item: Item, head: dict[str, Any]) -> str:
+    """`ladder explain FILE --format html`: one patient, opened and drawn."""
+    return document(head, [patient_section(item, open_=True)], [], None, None)

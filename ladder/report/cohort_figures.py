@@ -10,6 +10,7 @@ from collections import Counter
 from typing import Any
 
 from ..summary import Tally
+from .timeline import lane_name
 
 DEPTH = 6  # steps of a pathway drawn; longer ones are cut (their later steps are rare and unreadable)
 
@@ -50,7 +51,7 @@ def figures(tally: Tally, paths: Counter[tuple[str, ...]], min_cell: int) -> dic
     out: dict[str, Any] = {"counts": data}
     for key, title in (("steps", "Patients by highest step reached"), ("refractory", "Refractory definition")):
         rows = data[key]
-        labels = [k.replace("_", " ") for k in rows]
+        labels = [lane_name(k.replace("_", " ")) for k in rows]  # 'BIO licensed add-on', not the whole label
         values = [v if isinstance(v, int) else 0 for v in rows.values()]
         text = [_with_share(v, data["audited"]) if isinstance(v, int) else f"{v} (suppressed)" for v in rows.values()]
         fig = go.Figure(go.Bar(x=values, y=labels, orientation="h", text=text, textposition="auto",
@@ -79,7 +80,7 @@ def _sankey(go: Any, shown: dict[tuple[str, ...], int], pooled: int, min_cell: i
     for path, count in shown.items():
         names = [f"{n + 1}. {step}" for n, step in enumerate(path)]
         if len(names) == 1:
-            names.append("(no further step)")
+            names.append("stayed at the first step")
         for a, b in zip(names, names[1:]):
             links[(node(a), node(b))] += count
     if pooled:

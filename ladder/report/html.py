@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterable
 
 import orjson
 
@@ -42,10 +42,12 @@ def plotly_js() -> str:
     return get_plotlyjs()
 
 
-def patient_section(item: Item, open_: bool = False) -> str:
-    """One patient's section: verdicts, the timeline (figure JSON, drawn by the page), findings."""
+def patient_section(item: Item, open_: bool = False) -> tuple[str, Any]:
+    """One patient's section (verdicts, the timeline's figure JSON drawn by the page, findings) and
+    the key of the layout its figure stands on (None without a timeline)."""
     from .plotly_timeline import figure
     timeline = item.get("timeline")
+    drawn, key = figure(timeline) if timeline else (None, None)
     findings = [{**f, "evidence_words": [describe(fact, item["as_of"], item["source"])
                                          for fact in f["evidence"].values() if fact.get("type") != "patient"]}
                 for f in sorted(item["findings"], key=lambda f: ({"critical": 0, "warning": 1}.get(f["severity"], 2), f["code"]))]
@@ -53,8 +55,8 @@ def patient_section(item: Item, open_: bool = False) -> str:
                "courses": [phase_course(c, item["as_of"], item["source"]) for c in p["courses"]]}
               for p in item["refractory"]["evidence"]["phases"]]
     return _environment().get_template("patient.html.j2").render(
-        item=item, anchor=f"p{digest(item['id'] + item['source']):x}", open=open_, verdict=VERDICT, findings=findings, phases=phases,
-        figure=figure(timeline) if timeline else None, courses=len(timeline["bars"]) if timeline else 0)
+        item=item, anchor=f"p{digest(item['id'] + item['source']):x}", open=open_, verdict=VERDICT, findings=findings,
+        phases=phases, figure=drawn, courses=len(timeline["bars"]) if timeline else 0), key
 
 
 class HtmlSink:
@@ -65,6 +67,7 @@ class HtmlSink:
         self.sections: list[str] = []
         self.errors: list[dict[str, Any]] = []
         self.paths: Counter[tuple[str, ...]] = Counter()
+        self.frames: set[Any] = set()
         self.left_out = 0
 
     @staticmethod
@@ -73,7 +76,7 @@ class HtmlSink:
             return "error", item["error"]
         from .cohort_figures import pathway
         path = pathway(item["timeline"]) if item.get("timeline") else ("no ladder step",)
-        return "patient", (patient_section(item), path)
+        return "patient", (*patient_section(item), path)
 
     def begin(self, ladder: str, rules: dict[str, str], as_of: str) -> str:
         self.head = {"ladder": ladder, "rules": rules, "as_of": as_of}
@@ -84,12 +87,14 @@ class HtmlSink:
         if kind == "error":
             self.errors.append(data)
             return ""
-        section, path = data
+        section, frame, path = data
         self.paths[path] += 1
         if self.min_cell:
             return ""  # a shareable cohort report: no patient's own page
         if len(self.sections) < MAX_PATIENTS:
             self.sections.append(section)
+            if frame is not None:
+                self.frames.add(frame)
         else:
             self.left_out += 1
         return ""
@@ -97,21 +102,25 @@ class HtmlSink:
     def end(self, tally: Tally) -> str:
         if len(self.sections) == _DRAWN_OPEN and tally.audited == 1:
             self.sections = [self.sections[0].replace('<details class="patient"', '<details class="patient" open', 1)]
-        return document(self.head, self.sections, self.errors, tally, self.paths, self.min_cell, self.left_out)
+        return document(self.head, self.sections, self.errors, tally, self.paths, self.min_cell, self.left_out,
+                        self.frames)
 
 
 HtmlSink.render.annotate = model  # type: ignore[attr-defined]  # the worker adds the timeline's data
 
 
 def document(head: dict[str, Any], sections: list[str], errors: list[dict[str, Any]], tally: Tally | None,
-             paths: Counter[tuple[str, ...]] | None, min_cell: int = 0, left_out: int = 0) -> str:
+             paths: Counter[tuple[str, ...]] | None, min_cell: int = 0, left_out: int = 0,
+             frames: Iterable[Any] = ()) -> str:
     from .cohort_figures import figures
+    from .plotly_timeline import layouts
     cohort = figures(tally, paths or Counter(), min_cell) if tally is not None and tally.read > 1 else None
     return _environment().get_template("report.html.j2").render(
         head=head, sections=sections, errors=errors, cohort=cohort, min_cell=min_cell, left_out=left_out,
-        max_patients=MAX_PATIENTS, plotly_js=plotly_js(), tally=tally)
+        max_patients=MAX_PATIENTS, plotly_js=plotly_js(), tally=tally, layouts=layouts(frames))
 
 
 def explain_html(item: Item, head: dict[str, Any]) -> str:
     """`ladder explain FILE --format html`: one patient, opened and drawn."""
-    return document(head, [patient_section(item, open_=True)], [], None, None)
+    section, frame = patient_section(item, open_=True)
+    return document(head, [section], [], None, None, frames=[frame] if frame else [])

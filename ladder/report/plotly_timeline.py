@@ -6,8 +6,9 @@ and its source. Courses without dates sit in a panel of their own, in the record
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterable
 
 import orjson
 
@@ -15,20 +16,22 @@ SEVERITY_COLOURS = {"critical": "#b2182b", "warning": "#e08214", "info": "#4575b
 BAND_COLOURS = {"complete": "#1a9850", "well_controlled": "#91cf60", "uncontrolled": "#fc8d59"}
 _EVENT_SYMBOLS = {"adverse event": "triangle-up", "screening": "diamond", "stopped": "x"}
 FINDINGS, EVENTS = "findings", "events"
+FrameKey = tuple[bool, tuple[str, ...], tuple[str, ...], str]  # undated?, instruments, lanes, bands
 
 
-def figure(data: dict[str, Any]) -> dict[str, Any]:
-    """The figure as plotly JSON: traces built with plotly's own objects (validated), on a frame of
-    subplots made once per shape (make_subplots is most of the cost, and a cohort repeats shapes)."""
+def figure(data: dict[str, Any]) -> tuple[dict[str, Any], FrameKey]:
+    """The figure as plotly JSON: traces built with plotly's own objects (validated), and the key of
+    its frame of subplots, made once per shape (make_subplots is most of the cost) and written once
+    per page (a cohort repeats a few shapes): the page puts the figure on `layouts()[key id]`."""
     import plotly.graph_objects as go
 
     dated = [b for b in data["bars"] if b["dated"]]
     undated = [b for b in data["bars"] if not b["dated"]]
     instruments = tuple(data["bands"])
     lanes = tuple(reversed(data["lanes"])) + (EVENTS, FINDINGS)  # step 1 at the bottom
-    frame, axes = _frame(bool(undated), instruments, lanes, orjson.dumps(data["bands"]).decode())
-    layout = orjson.loads(frame)
-    layout["title"] = {"text": f"{data['id']}: treatment timeline (as of {data['as_of']})", "x": 0}
+    key: FrameKey = (bool(undated), instruments, lanes, orjson.dumps(data["bands"]).decode())
+    _, axes = _frame(*key)
+    title = f"{data['id']}: treatment timeline (as of {data['as_of']})"
     main = 2 if undated else 1
     traces = [_on(go.Bar(
         name="courses", orientation="h", y=[b["lane"] for b in dated],
@@ -56,7 +59,7 @@ def figure(data: dict[str, Any]) -> dict[str, Any]:
                 marker={"symbol": symbol, "size": 11, "color": "#525252"},
                 hovertext=[f"{e['date']}: {e['label']} [{e['ref']}]" for e in chosen], hoverinfo="text"),
                 axes[(1, main)]))
-    for severity, colour in SEVERITY_COLOURS.items():
+    for severity, colour in reversed(SEVERITY_COLOURS.items()):  # the most serious drawn last, on top
         chosen = [f for f in data["findings"] if f["date"] and f["severity"] == severity]
         if chosen:
             traces.append(_on(go.Scatter(
@@ -70,7 +73,16 @@ def figure(data: dict[str, Any]) -> dict[str, Any]:
             name=instrument, mode="lines+markers", x=[p["date"] for p in points], y=[p["score"] for p in points],
             line={"color": "#252525"}, hoverinfo="text",
             hovertext=[f"{p['date']}: {instrument} {p['score']} [{p['ref']}]" for p in points]), axes[(row, main)]))
-    return {"data": traces, "layout": layout}
+    return {"data": traces, "frame": frame_id(key), "title": title}, key
+
+
+def frame_id(key: FrameKey) -> str:
+    return hashlib.sha1(repr(key).encode()).hexdigest()[:12]
+
+
+def layouts(keys: Iterable[FrameKey]) -> dict[str, Any]:
+    """The layouts a page's figures stand on, by frame id."""
+    return {frame_id(key): orjson.loads(_frame(*key)[0]) for key in keys}
 
 
 def _on(trace: Any, axes: tuple[str, str]) -> dict[str, Any]:

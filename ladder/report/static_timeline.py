@@ -16,6 +16,7 @@ _MARKERS = {"adverse event": "^", "screening": "D", "stopped": "x"}
 def picture(data: dict[str, Any], fmt: str) -> bytes:
     import matplotlib
     matplotlib.use("Agg")  # no display: a file, never a window
+    matplotlib.rcParams["svg.hashsalt"] = "ladder"  # the same ids in every run: reproducible SVG
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
@@ -41,7 +42,8 @@ def picture(data: dict[str, Any], fmt: str) -> bytes:
         main.text(start, y[bar["lane"]], text, va="center", fontsize=7, clip_on=True)
     for event in (e for e in data["events"] if e["date"]):
         main.plot(_day(event["date"]), y[EVENTS], _MARKERS[event["kind"]], color="#525252", markersize=7)
-    for finding in (f for f in data["findings"] if f["date"]):
+    rank = {"info": 0, "warning": 1, "critical": 2}  # the most serious drawn last, on top
+    for finding in sorted((f for f in data["findings"] if f["date"]), key=lambda f: rank[f["severity"]]):
         main.plot(_day(finding["date"]), y[FINDINGS], "o", color=SEVERITY_COLOURS[finding["severity"]], markersize=8)
         main.annotate(finding["code"], (_day(finding["date"]), y[FINDINGS]), textcoords="offset points",
                       xytext=(0, 6), ha="center", fontsize=6)

@@ -60,10 +60,10 @@ def test_a_worker_crash_costs_a_retry_and_isolates_the_patient(tmp_path, book, m
     pipeline = importlib.import_module("ladder.audit")  # the module; ladder.audit is the function
     real = pipeline.audit_item
 
-    def crash_on_poison(history, book, source="<memory>", as_of=None):
+    def crash_on_poison(history, book, source="<memory>", as_of=None, annotate=None):
         if history.id == "syn-3-0000042":
             os.kill(os.getpid(), signal.SIGSEGV)  # as durable_rules does on input it dislikes
-        return real(history, book, source, as_of)
+        return real(history, book, source, as_of, annotate)
 
     monkeypatch.setattr(pipeline, "audit_item", crash_on_poison)  # inherited by forked workers
     path = write_cohort(tmp_path / "c.jsonl", [orjson.dumps(h) for h in cohort(500, seed=3)])
@@ -80,10 +80,10 @@ def test_a_crashed_patient_is_counted_as_an_error_in_the_tally(tmp_path, book, m
     pipeline = importlib.import_module("ladder.audit")
     real = pipeline.audit_item
 
-    def crash_on_poison(history, book, source="<memory>", as_of=None):
+    def crash_on_poison(history, book, source="<memory>", as_of=None, annotate=None):
         if history.id == "syn-3-0000007":
             os.kill(os.getpid(), signal.SIGSEGV)
-        return real(history, book, source, as_of)
+        return real(history, book, source, as_of, annotate)
 
     monkeypatch.setattr(pipeline, "audit_item", crash_on_poison)
     path = write_cohort(tmp_path / "c.jsonl", [orjson.dumps(h) for h in cohort(30, seed=3)])

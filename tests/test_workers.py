@@ -40,10 +40,10 @@ def test_one_overflowing_record_per_chunk_is_that_records_error(tmp_path, book, 
     pipeline = importlib.import_module("ladder.audit")
     real = pipeline.audit_item
 
-    def overflow(history, book, source="<memory>", as_of=None):
+    def overflow(history, book, source="<memory>", as_of=None, annotate=None):
         if history.id.startswith("poison-"):
             raise OverflowError("date value out of range")
-        return real(history, book, source, as_of)
+        return real(history, book, source, as_of, annotate)
 
     monkeypatch.setattr(pipeline, "audit_item", overflow)  # inherited by the forked workers
     path = write_cohort(tmp_path / "c.jsonl", 5 * CHUNK, poison_every=CHUNK)

@@ -18,7 +18,7 @@ from .version import __version__
 from .engine import keep_freed_memory
 from .errors import LadderError
 from .readers import read_paths
-from .progress import count_records, with_progress
+from .progress import count_records, progress_wanted, with_progress
 from .report import SINKS
 from .summary import Tally, items_from_jsonl
 from .synthetic import cohort
@@ -78,7 +78,8 @@ def show_config(ctx: click.Context) -> None:
               help="Exit 0 even when findings remain. Exit 2 stays: a usage error, or any record that "
                    "yielded an error record (unreadable, invalid, or not auditable).")
 @click.option("--progress/--no-progress", default=None,
-              help="A progress bar on stderr (default: when stderr is a terminal).")
+              help="A progress bar on stderr (default: when stderr is a terminal and the report goes to a "
+                   "file or pipe; it is cleared before the summary).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the report here instead of standard output.")
 @click.option("--min-cell", type=click.IntRange(min=0), default=0, show_default=True,
@@ -124,7 +125,7 @@ def _audit(paths: tuple[Path, ...], book: Any, fmt: str, jobs: int, progress: bo
     if jobs == 0:
         keep_freed_memory()  # the engine runs in this process, which is ours to tune
     outputs = audit_rendered(read_paths(paths), book, jobs, sink.render, tally, day, chosen)
-    show = sys.stderr.isatty() if progress is None else progress
+    show = progress_wanted(progress, out is not None, sys.stdout.isatty(), sys.stderr.isatty())
     for output in (with_progress(outputs, count_records(paths)) if show else outputs):
         _emit(out, sink.write(output))
     groups = duplicates.repeated(tally)

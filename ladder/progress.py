@@ -29,10 +29,22 @@ def count_records(paths: Iterable[Path]) -> int | None:
     return total or None
 
 
+def progress_wanted(asked: bool | None, to_file: bool, stdout_tty: bool, stderr_tty: bool) -> bool:
+    """Whether to show the bar: as asked, else when stderr is a terminal and the report is not
+    written to that same terminal (-o, or stdout redirected): results printed under a live bar on
+    one screen would be broken up by its redraws."""
+    if asked is not None:
+        return asked
+    return stderr_tty and (to_file or not stdout_tty)
+
+
 def with_progress(items: Iterable[T], total: int | None) -> Iterator[T]:
     columns = [TextColumn("auditing"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]} patients/s"), TimeElapsedColumn(), TimeRemainingColumn()]
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    # transient: the bar is cleared when the audit ends, before the summary prints; stdout is never
+    # redirected into it (the report stays on stdout).
+    with Progress(*columns, console=Console(stderr=True), transient=True, redirect_stdout=False,
+                  redirect_stderr=False) as bar:
         task = bar.add_task("audit", total=total, rate="-")
         count = 0
         for count, item in enumerate(items, start=1):

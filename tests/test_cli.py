@@ -234,3 +234,12 @@ def test_severity_is_coloured_on_a_terminal_unless_no_color(monkeypatch):
     sink = text.TextSink()
     sink.colour = True
     assert "\033[1;31mcritical" in sink.write("p\n  critical JAK006  m\n")
+
+
+def test_the_progress_bar_shows_only_where_it_cannot_break_up_the_report():
+    from ladder.progress import progress_wanted
+    assert progress_wanted(None, to_file=False, stdout_tty=False, stderr_tty=True)      # piped to a file
+    assert progress_wanted(None, to_file=True, stdout_tty=True, stderr_tty=True)        # -o report.html
+    assert not progress_wanted(None, to_file=False, stdout_tty=True, stderr_tty=True)   # both on one screen
+    assert not progress_wanted(None, to_file=True, stdout_tty=False, stderr_tty=False)  # no terminal at all
+    assert progress_wanted(True, to_file=False, stdout_tty=True, stderr_tty=True)       # asked for

@@ -476,3 +476,20 @@ def test_a_later_step_on_record_leaves_an_earlier_definition_unknown_not_failed(
     alone = derive(history([{"drug": "cetirizine", "dose": 10, "unit": "mg", "frequency": "daily",
                              "start": START, "end": START + timedelta(days=30)}]), BOOK)
     assert [v.status for s, v in alone.definitions if s.id == "antihistamine-refractory"] == ["not_met"]
+
+
+def test_a_brand_of_another_drug_leaves_the_course_uncertain_between_the_two(book):
+    """'Neoral (abrocitinib)': ciclosporin's brand beside a JAK inhibitor was read as abrocitinib alone,
+    reaching the JAK step; the drug is uncertain, so the step is the lower (ciclosporin's) and the JAK
+    step unknown, never silently one of them."""
+    facts = derive(history([{"drug": "Neoral (abrocitinib)", "dose": 100, "unit": "mg", "frequency": "daily",
+                             "start": "2024-01-01", "end": "2024-04-01"}]), BOOK).facts
+    [course] = [f for f in facts if f["type"] == "course"]
+    assert (course["step"], course["step_certain"], course["alternative"]) == ("CSA", "no", "ciclosporin")
+    patient = next(f for f in facts if f["type"] == "patient")
+    assert patient["step"] == "CSA"  # not JAK: the record does not say which drug was given
+    # Where both drugs sit on one step (two JAK inhibitors), the step stands.
+    facts = derive(history([{"drug": "abrocitinib (Xeljanz)", "dose": 100, "unit": "mg", "frequency": "daily",
+                             "start": "2024-01-01", "end": "2024-04-01"}]), BOOK).facts
+    [course] = [f for f in facts if f["type"] == "course"]
+    assert (course["step"], course["step_certain"]) == ("JAK", "yes")

@@ -56,7 +56,7 @@ def course_facts(history: History, book: Rulebook, index: DrugIndex,
             issue["ref"] = fact["ref"]
         if course.gap_before_days is not None:
             fact["gap_before_days"] = course.gap_before_days
-        _assign_step(fact, book)
+        _assign_step(fact, book, index)
         earlier = next((c for c in reversed(courses) if c["drug"] == fact["drug"]), None)
         fact["continues"] = "yes" if earlier and continues(earlier, fact) else "no"
         courses.append(fact)
@@ -120,9 +120,13 @@ def _course_fact(course: Course, cid: str, now: int | None, index: DrugIndex,
     if conflict:
         brand, other = conflict
         what = f"{other} is named beside it" if brand.lower() == other.lower() else f"{brand} is a brand of {other}"
+        alternative = index.resolve(other).drug
+        if alternative is not None and alternative.generic != fact["drug"]:
+            fact["alternative"] = alternative.generic  # the step is judged for both (_assign_step)
         issues.append(_issue("brand_mismatch", fact, "drug",
-                             f"'{course.drug}': {what}, not {fact['drug']}; read as {fact['drug']}, "
-                             f"which the record may not mean"))
+                             f"'{course.drug}': {what}, not {fact['drug']}; the drug is uncertain between "
+                             f"{fact['drug']} and {other}: where their ladder steps differ, the lower is "
+                             f"taken and the higher left unknown"))
     fact.update(_schedule(course.frequency, course.dose, course.unit, course.dose_multiple,
                           (standard_doses or {}).get(drug.generic, drug.standard_daily_mg) if drug else None))
     _timing(course, fact, now, issues)
@@ -205,9 +209,21 @@ def _step_fields(book: Rulebook) -> tuple[str, ...]:
     return tuple(sorted(set().union(*(conditions.fields(step.match) for step in book.steps))))
 
 
-def _assign_step(fact: Fact, book: Rulebook) -> None:
-    """The highest ladder step the course surely qualifies for; uncertain if a higher one might."""
+def _assign_step(fact: Fact, book: Rulebook, index: DrugIndex | None = None) -> None:
+    """The highest ladder step the course surely qualifies for; uncertain if a higher one might.
+    A course whose drug is uncertain between two (a brand of another drug written beside the
+    generic) takes the lower of their steps, uncertain when they differ: never silently one drug."""
     placed = _placement(book, tuple(fact.get(field) for field in _step_fields(book)))
+    if "alternative" in fact and index is not None:
+        other = index.resolve(fact["alternative"]).drug
+        if other is not None:
+            as_other = {**fact, "drug": other.generic, "class": other.drug_class, "atc": other.atc}
+            theirs = _placement(book, tuple(as_other.get(field) for field in _step_fields(book)))
+            if theirs is None or placed is None or theirs[:2] != placed[:2]:
+                lower = min((p for p in (placed, theirs) if p), key=lambda p: p[0], default=None)
+                placed = None if theirs is None or placed is None else (lower[0], lower[1], False)  # type: ignore[index]
+                if placed is None:
+                    fact["step_certain"] = "no"
     if placed:
         rank, step, certain = placed
         fact.update(step=step.code, step_label=step.label, step_rank=rank,

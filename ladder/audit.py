@@ -19,14 +19,21 @@ from .pack_loader import load_rules
 from .rulebook import Rulebook
 
 _engines: dict[str, Engine] = {}
+_refused: dict[str, LadderError] = {}  # packs durable_rules would not compile: asked once, not per patient
 _PHASE_STATUS = {True: "met", False: "not_met", None: "unknown"}
 
 
 def engine_for(book: Rulebook) -> Engine:
     """One compiled engine per pack per process (durable_rules cannot replace a ruleset)."""
     key = f"{book.pack.id}:{book.sha256}"
+    if key in _refused:
+        raise _refused[key]
     if key not in _engines:
-        _engines[key] = Engine(book)
+        try:
+            _engines[key] = Engine(book)
+        except LadderError as error:  # each new attempt leaked ~1.35 MB in the C module: remember it
+            _refused[key] = error
+            raise
     return _engines[key]
 
 

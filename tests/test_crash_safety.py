@@ -121,3 +121,21 @@ def test_generated_valid_histories_never_crash_the_engine():
         print("survived")
     """)
     assert "survived" in out
+
+
+def test_a_pack_the_engine_refuses_is_compiled_once_not_per_patient(book, monkeypatch):
+    """Each patient of a refused pack tried to compile it again, leaking ~1.35 MB in durable_rules."""
+    pipeline = sys.modules["ladder.audit"]  # the module (ladder.audit is also the function)
+    from ladder import engine as engine_module
+    calls = []
+
+    def refuse(name, ruleset):
+        calls.append(name)
+        raise RuntimeError("refused")
+    monkeypatch.setattr(engine_module.dre, "create_ruleset", refuse)
+    refused = book.model_copy(update={"sha256": "0" * 64})  # a pack no engine was made for
+    monkeypatch.setattr(pipeline, "_refused", {})
+    report = ladder.audit([{"id": f"p{n}"} for n in range(5)], rules=refused)
+    assert len(report.errors) == 5 and not report.patients
+    assert all("durable_rules rejected the compiled pack" in e.message for e in report.errors)
+    assert len(calls) == 1

@@ -38,12 +38,19 @@ class Worker:
     """One worker process running `handle(task)` for each task sent to it, one at a time."""
 
     def __init__(self, handle: Callable[[Any], Any], init: Callable[..., None], args: tuple[Any, ...],
-                 siblings: list[Connection]) -> None:
-        tasks_in, self.tasks = _CONTEXT.Pipe(duplex=False)
-        self.results, results_out = _CONTEXT.Pipe(duplex=False)
-        inherited = [*siblings, self.tasks, self.results]
-        self.process = _CONTEXT.Process(
-            target=_serve, args=(tasks_in, results_out, handle, init, args, inherited, os.getpid()),
+                 siblings: list[Connection], context: Any = None) -> None:
+        """`context`: how to start it (default: fork on Linux). A multi-threaded parent (the service)
+        passes a forkserver context: a fork of a threaded process may inherit locks other threads
+        held, and the worker would hang on them; a forkserver's worker inherits nothing of ours."""
+        context = context or _CONTEXT
+        tasks_in, self.tasks = context.Pipe(duplex=False)
+        self.results, results_out = context.Pipe(duplex=False)
+        forked = context.get_start_method() == "fork"
+        # A forked child holds copies of the parent's pipe ends, which it closes; a child started
+        # any other way holds none (sending them would give it copies), and its parent is the server.
+        inherited = [*siblings, self.tasks, self.results] if forked else []
+        self.process = context.Process(
+            target=_serve, args=(tasks_in, results_out, handle, init, args, inherited, os.getpid() if forked else 0),
             daemon=True, name="ladder-worker")
         self.process.start()
         self.pid = self.process.pid
@@ -143,5 +150,5 @@ def _die_with(parent: int) -> None:
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             pass
-    if os.getppid() != parent:  # the parent died before the request took hold
+    if parent and os.getppid() != parent:  # the parent died before the request took hold
         os._exit(1)

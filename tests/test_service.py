@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 
@@ -217,3 +218,37 @@ def test_the_service_takes_a_selection(book):
     with running(rules=book, selection=chosen) as base:
         cards = post(base, "ladder-patient-view", hook_call("patient-view", "seed-1", seed_prefetch(1))).json()["cards"]
     assert [c["summary"].split()[0] for c in cards[1:]] == ["JAK008", "JAK008"]  # DQ001 not selected
+
+
+SERVICE_THEN_WAIT = """
+import sys, threading, time
+from ladder.pack_loader import load_rules
+from ladder.service.engine import Audits
+threading.Thread(target=time.sleep, args=(600,), daemon=True).start()  # a threaded parent, as a server is
+audits = Audits(load_rules(None), 2)
+print(*[w.pid for w in audits._all], flush=True)
+time.sleep(600)
+"""
+
+
+def test_service_workers_come_from_a_forkserver_and_die_with_the_service():
+    """The service forked its workers from a multi-threaded process (a lock held by another thread
+    at the fork could hang a worker); they now come from a forkserver, and still end with the service."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", SERVICE_THEN_WAIT], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
+    workers = [int(pid) for pid in process.stdout.readline().split()]
+    assert len(workers) == 2
+    parents = {int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1]) for pid in workers}
+    assert parents != {process.pid}  # started by the forkserver, not forked from the threaded service
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 10
+    while any(os.path.exists(f"/proc/{pid}") and "Z" not in open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+              for pid in workers if os.path.exists(f"/proc/{pid}")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = [pid for pid in workers if os.path.exists(f"/proc/{pid}")
+             and "Z" not in open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]]
+    assert alive == []

@@ -1,8 +1,10 @@
 """The service's audits run in supervised worker processes: an engine crash costs one answer (a card
 saying the audit failed), never the service.
 
-Workers are started from one long-lived thread, so that Linux's parent-death signal (which follows
-the thread that forked) ends them with the service and not with a request thread that came and went.
+The service is multi-threaded (the server's event loop, its request threads), and a fork of a
+threaded process can inherit a lock another thread held and hang on it: workers are started by a
+forkserver (a clean process that imports ladder once and forks each worker from itself), which
+ends, and its workers with it, when the service does.
 """
 
 from __future__ import annotations
@@ -44,6 +46,16 @@ def _init(book: Rulebook) -> None:
     faulthandler.disable()  # a crash here is the supervisor's to report, not a traceback to print
 
 
+def _context() -> Any:
+    """A forkserver where there is one (Linux, macOS), preloaded with ladder and the engine."""
+    import multiprocessing
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["ladder.service.engine"])
+    return context
+
+
 class Audits:
     """`workers` supervised processes answering one audit at a time each; a dead one is replaced."""
 
@@ -51,6 +63,7 @@ class Audits:
                  handle: Callable[[History], dict[str, Any]] = audit_one) -> None:
         self.book, self.handle = book, handle  # handle: a seam for tests that crash the engine
         self._forker = ThreadPoolExecutor(1, thread_name_prefix="ladder-forker")
+        self._context = _context()
         self._lock = threading.Lock()
         self._all: list[Worker] = []
         self._idle: queue.Queue[Worker] = queue.Queue()
@@ -61,7 +74,7 @@ class Audits:
         def start() -> Worker:
             with self._lock:
                 siblings = [c for w in self._all for c in (w.tasks, w.results)]
-                worker = Worker(self.handle, _init, (self.book,), siblings)
+                worker = Worker(self.handle, _init, (self.book,), siblings, self._context)
                 self._all.append(worker)
                 return worker
         return self._forker.submit(start).result()

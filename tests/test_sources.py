@@ -46,3 +46,13 @@ def test_json_lines_and_case_file_findings_name_the_item(tmp_path):
 def test_fhir_findings_name_the_resource():
     found = refs(audit_json("cases/fhir/seed-1.json"))["seed-1"]
     assert {"MedicationStatement/course-2", "Observation/screening-1"} <= found
+
+
+def test_the_csv_report_names_each_findings_records():
+    import csv
+    import io
+    output = CliRunner().invoke(main, ["audit", "cases/fhir/seed-1.json", "--format", "csv", "--exit-zero"]).output
+    rows = list(csv.DictReader(io.StringIO(output)))
+    assert list(rows[0])[-1] == "records"  # added at the end: earlier columns keep their places
+    jak008 = [r["records"] for r in rows if r["code"] == "JAK008"]
+    assert jak008 and all(r.startswith("Observation/screening-") for r in jak008)

@@ -104,3 +104,27 @@ def test_a_2000_patient_cohort_page_loads_and_draws_what_is_opened(browser, tmp_
         page.wait_for_selector(f"{section} .timeline .main-svg")
         bars_match_courses(page, section)
     finish(page)
+
+
+HOSTILE = """id: "<img src=x onerror=alert(1)></script><script>alert(2)</script>"
+courses:
+  - {drug: "omalizumab</script><b onmouseover=alert(3)>", dose: 300, unit: mg, frequency: every 4 weeks,
+     start: 2024-01-01, end: 2024-07-01, notes: "<script>alert(4)</script>"}
+adverse_events: [{date: 2024-02-01, description: "<img src=y onerror=alert(5)>"}]
+"""
+
+
+def test_markup_in_a_record_is_shown_as_text_never_run(browser, tmp_path):
+    record, out = tmp_path / "hostile.yaml", tmp_path / "hostile.html"
+    record.write_text(HOSTILE)
+    assert CliRunner().invoke(main, ["explain", str(record), "--format", "html", "-o", str(out)]).exit_code == 0
+    page = opened(browser, out, "hostile.png")
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.wait_for_selector(".timeline .main-svg")
+    page.hover(".timeline .barlayer .point", force=True)  # the hover text holds the drug's name
+    page.wait_for_timeout(300)
+    assert dialogs == []
+    assert "<img src=x" in page.text_content("details.patient summary .pid")
+    assert [u for u in page.requests if u.startswith("file:") and not u.endswith("hostile.html")] == []
+    finish(page)

@@ -104,3 +104,13 @@ def test_rare_pathways_are_pooled_and_a_small_pool_takes_the_next_rarest():
     shown, pooled = suppressed_pathways(Counter({("A",): 40, ("B",): 6}), 5)
     assert shown == {("A",): 40, ("B",): 6} and pooled == 0
     assert suppressed_pathways(Counter({("A",): 3}), 0) == ({("A",): 3}, 0)
+
+
+def test_a_course_with_a_start_and_a_stated_length_is_drawn_on_its_dates(book):
+    data = timeline_of({"id": "t", "courses": [
+        {"drug": "cetirizine", "dose": 10, "unit": "mg", "frequency": "daily", "start": "2024-01-01"},
+        {"drug": "omalizumab", "dose": 300, "unit": "mg", "frequency": "every 4 weeks", "start": "2024-02-01",
+         "duration": "6 months"}]}, book)
+    start_only, stated = data["bars"]
+    assert not start_only["dated"] and start_only["when"] == "from 2024-01-01, end not recorded"
+    assert stated["dated"] and stated["end"] == "2024-08-02" and stated["when"] == "end from the stated length"

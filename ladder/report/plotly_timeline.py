@@ -45,7 +45,7 @@ def figure(data: dict[str, Any]) -> tuple[dict[str, Any], FrameKey]:
         traces.append(_on(go.Bar(
             name="courses without dates", orientation="h", y=[b["lane"] for b in undated],
             base=[n for n, _ in enumerate(undated)], x=[0.9] * len(undated),
-            text=[f"{b['label']} (undated)" for b in undated], textposition="inside", insidetextanchor="start",
+            text=[f"{b['label']} ({b['when'] or 'undated'})" for b in undated], textposition="inside", insidetextanchor="start",
             customdata=[b["n"] for b in undated], hovertext=[_bar_hover(b, data["as_of"]) for b in undated],
             hoverinfo="text", marker={"color": "#d9d9d9", "pattern": {"shape": "/"},
                                       "line": {"color": ["#67001f" if b["phase"] else "#636363" for b in undated],
@@ -140,8 +140,8 @@ def _ms(start: str, end: str) -> int:
 
 
 def _bar_hover(bar: dict[str, Any], as_of: str) -> str:
-    when = (f"{bar['start']} to {bar['end']}" + (f" (ongoing as of {as_of})" if bar["ongoing"] else "")
-            if bar["dated"] else "dates not recorded" + (f", {bar['days']} days" if bar["days"] else ""))
+    when = (f"{bar['start']} to {bar['end']}" + (f" ({bar['when']})" if bar["when"] else "")
+            if bar["dated"] else (bar["when"] or "dates not recorded") + (f", {bar['days']} days" if bar["days"] else ""))
     parts = [f"course {bar['n']}: {bar['label']}", when]
     if bar["stop"]:
         parts.append(f"stopped: {bar['stop']}")

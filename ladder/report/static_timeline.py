@@ -51,13 +51,16 @@ def picture(data: dict[str, Any], fmt: str) -> bytes:
     main.set_ylim(-0.6, len(lanes) - 0.4)
     main.set_title(f"{data['id']}: treatment timeline (as of {data['as_of']})", loc="left", fontsize=11)
     main.grid(axis="x", color="#eeeeee")
-    main.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+    locator = mdates.AutoDateLocator()
+    main.xaxis.set_major_locator(locator)
+    main.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     if undated:
         side = fig.add_subplot(grid[0, 0], sharey=main)
         for n, bar in enumerate(undated):
             side.barh(y[bar["lane"]], 0.9, left=n, height=0.6, color="#d9d9d9", hatch="//",
                       edgecolor="#67001f" if bar["phase"] else "#636363", linewidth=2.5 if bar["phase"] else 0.8)
-            side.text(n + 0.05, y[bar["lane"]], str(bar["n"]), va="center", fontsize=7)
+            side.text(n + 0.05, y[bar["lane"]], str(bar["n"]) + (" (start only)" if bar["start"] else ""),
+                      va="center", fontsize=6)
         side.set_xlim(0, max(len(undated), 1))
         side.set_xticks([])
         side.set_xlabel("undated, record order", fontsize=8)

@@ -64,7 +64,8 @@ def _bar(number: int, course: dict[str, Any], as_of: str, phases: dict[str, str]
     else:
         lane = STEROIDS if course.get("class") == "systemic_corticosteroid" else OUTSIDE
     end = course.get("end")
-    if end is None and course.get("ongoing") == "yes" and "end_day" in course:
+    if end is None and "start" in course and "end_day" in course:
+        # ongoing (to the audit date), or a start and a stated length ("from 2024-02-01 for 6 months")
         end = dt.date.fromordinal(course["end_day"]).isoformat()
     dated = "start" in course and end is not None
     label = f"{course['written']} {dose(course)} {schedule(course.get('interval_days'), course.get('schedule'))}"
@@ -73,7 +74,9 @@ def _bar(number: int, course: dict[str, Any], as_of: str, phases: dict[str, str]
             "ongoing": course.get("ongoing") == "yes", "days": course.get("days"),
             "stop": (course.get("stop_reason") or "").replace("_", " ") or None,
             "ref": course.get("ref"), "phase": phases.get(course["id"]),
-            "when": ("ongoing as of " + as_of) if course.get("ongoing") == "yes" else None}
+            "when": ("ongoing as of " + as_of) if course.get("ongoing") == "yes" else (
+                f"from {course['start']}, end not recorded" if "start" in course and end is None else
+                ("end from the stated length" if "start" in course and "end" not in course else None))}
 
 
 def _events(history: History, bars: list[dict[str, Any]]) -> list[dict[str, Any]]:

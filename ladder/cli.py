@@ -289,6 +289,8 @@ def rules_show(code: str, pack: str | None) -> None:
         f"Source ({status}):", f"    {check.citation.clause}", *sources, "",
         "Fires when:", dump(check.when), "",
         "Message:", f"    {check.message}", "",
+        *(["Decision-support cards suggest:", *(f"    {s.label}" + (f" (draft order: {s.order})" if s.order else "")
+                                                 for s in check.suggest), ""] if check.suggest else []),
         "Example that fires:", dump(check.examples.fires), "",
         "Example that does not fire:", dump(check.examples.passes)]))
 

@@ -106,3 +106,15 @@ def test_cors_lets_the_sandbox_call_and_is_configurable(tmp_path):
     with running(cors_origins=()) as url:
         assert "access-control-allow-origin" not in httpx.get(
             f"{url}/cds-services", headers={"Origin": "https://ehr.example"}).headers
+
+
+def test_a_draft_without_an_id_is_still_checked_but_offers_no_removal(tmp_path):
+    """Only a draft with an id of its own can be named in a delete action; every draft is checked."""
+    bundle = draft("abrocitinib", 100)
+    del bundle["entry"][0]["resource"]["id"]
+    prefetch = prefetch_from({"entry": [{"resource": {"resourceType": "Patient", "id": "p9"}}]})
+    with running() as url:
+        cards = post(url, "ladder-order-select", hook_call("order-select", "p9", prefetch, draftOrders=bundle)).json()["cards"]
+    jak002 = next(c for c in cards if c["summary"].startswith("JAK002"))
+    assert [s["label"] for s in jak002["suggestions"]] == ["Order tuberculosis screening before abrocitinib starts"]
+    assert "the draft order" in jak002["detail"]

@@ -230,13 +230,15 @@ def respond(audits: Audits, rules: dict[str, str], hook: str, body: HookRequest,
     # Findings about a draft order name its course by ladder's own fact id (course-N); the order's
     # FHIR id is data, never an engine id (a draft sharing an id with a prefetched resource is fine).
     own = {f"MedicationRequest/{d['id']}": d.get("_own") for d in drafts}
-    draft_ids: dict[str, str] = {}
+    draft_ids: set[str] = set()  # every draft's course
+    removable: dict[str, str] = {}  # the drafts with an id of their own -> their FHIR reference
     for index, course in enumerate(data.get("courses", [])):
         if rows.get(f"courses.{index}") in own:
             original = own[rows[f"courses.{index}"]]
             course["source"] = f"MedicationRequest/{original}" if original else "the draft order"
+            draft_ids.add(f"course-{index + 1}")
             if original:
-                draft_ids[f"course-{index + 1}"] = course["source"]
+                removable[f"course-{index + 1}"] = course["source"]
     try:
         history = History.model_validate(data)
         item = selection.shown(selection.selected(audits.audit(history)))
@@ -249,7 +251,7 @@ def respond(audits: Audits, rules: dict[str, str], hook: str, body: HookRequest,
 
     def made(finding: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         made_card = card(finding, rules, base_url, namespace, item["as_of"])
-        offered = suggestions(finding, _check(book, finding["code"]), patient, item["as_of"], draft_ids,
+        offered = suggestions(finding, _check(book, finding["code"]), patient, item["as_of"], removable,
                               made_card["uuid"])
         if offered:
             made_card.update(suggestions=offered, selectionBehavior="at-most-one")
@@ -263,7 +265,7 @@ def respond(audits: Audits, rules: dict[str, str], hook: str, body: HookRequest,
             f["severity"] != "info" or any("offers" in fact for fact in f["evidence"].values()))]
         return [("SUMMARY", summary_card(item, rules, base_url, namespace))] + [
             made(f) for f in _by_severity(chosen)]
-    about_draft = [f for f in item["findings"] if _mentions(f["evidence"], set(draft_ids))]
+    about_draft = [f for f in item["findings"] if _mentions(f["evidence"], draft_ids)]
     return [made(f) for f in _by_severity(about_draft)]
 
 

@@ -64,7 +64,10 @@ def audit_item(history: History, book: Rulebook, source: str = "<memory>",
                             for spec, other in derived.definitions],
             "findings": _accepted(finding_items(book, matches), history)}
     if annotate is not None:
-        item["timeline"] = annotate(history, derived, item, book)
+        try:
+            item["timeline"] = annotate(history, derived, item, book)
+        except Exception:  # noqa: BLE001  a picture that cannot be made never costs the audit itself
+            item["timeline"] = None
     return item
 
 

@@ -114,3 +114,9 @@ def test_a_course_with_a_start_and_a_stated_length_is_drawn_on_its_dates(book):
     start_only, stated = data["bars"]
     assert not start_only["dated"] and start_only["when"] == "from 2024-01-01, end not recorded"
     assert stated["dated"] and stated["end"] == "2024-08-02" and stated["when"] == "end from the stated length"
+
+
+def test_a_fact_of_an_unexpected_shape_is_still_described():
+    from ladder.report.words import describe
+    assert describe({"type": "trial", "drug": "x", "ref": "#/courses/0"}) == "drug x [#/courses/0]"
+    assert describe({"type": "course", "written": "x"}, source="f.yaml").startswith("x dose not recorded")

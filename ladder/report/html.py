@@ -47,7 +47,10 @@ def patient_section(item: Item, open_: bool = False) -> tuple[str, Any]:
     the key of the layout its figure stands on (None without a timeline)."""
     from .plotly_timeline import figure
     timeline = item.get("timeline")
-    drawn, key = figure(timeline) if timeline else (None, None)
+    try:
+        drawn, key = figure(timeline) if timeline else (None, None)
+    except Exception:  # noqa: BLE001  the verdicts and findings are shown without the picture
+        drawn, key = None, None
     findings = [{**f, "evidence_words": [describe(fact, item["as_of"], item["source"])
                                          for fact in f["evidence"].values() if fact.get("type") != "patient"]}
                 for f in sorted(item["findings"], key=lambda f: ({"critical": 0, "warning": 1}.get(f["severity"], 2), f["code"]))]

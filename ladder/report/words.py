@@ -63,7 +63,10 @@ def where(ref: str | None, source: str | None = None) -> str:
 
 def describe(fact: Fact, as_of: str | None = None, source: str | None = None) -> str:
     """One fact as a sentence, with where it came from in brackets."""
-    words = _DESCRIBERS.get(fact.get("type", ""), _plain)(fact, as_of)
+    try:
+        words = _DESCRIBERS.get(fact.get("type", ""), _plain)(fact, as_of)
+    except (KeyError, TypeError, AttributeError):  # a fact of a shape this module does not know yet
+        words = _plain(fact, as_of)  # its fields as they are: a report is never lost for its wording
     place = where(fact.get("ref"), source)
     return f"{words} [{place}]" if place else words
 

@@ -134,3 +134,46 @@ def test_generated_fhir_bundles_yield_a_result_or_an_error(bundle):
     item = audit_record_item(Record("gen.json", bundle), BOOK)
     assert ("error" in item) != ("findings" in item)
     event("audited" if "findings" in item else "error record")
+
+
+day = st.dates(dt.date(2018, 1, 1), dt.date(2026, 11, 30))
+valid_courses = st.builds(
+    lambda drug, dose, every, start, days, how: {
+        "drug": drug, "dose": dose, "unit": "mg", "frequency": every,
+        **({"start": str(start)} if how != "undated" else {}),
+        **({"end": str(start + dt.timedelta(days=days))} if how == "dated" else {}),
+        **({"ongoing": True} if how == "ongoing" else {}),
+        **({"duration_days": days} if how in ("undated", "length") else {})},
+    st.sampled_from(["omalizumab", "cetirizine", "ciclosporin", "abrocitinib", "Xolair (dupilumab)", "prednisolone",
+                     "montelukast", "<b>x</b>"]),
+    st.sampled_from([10, 150, 300, 600]), st.sampled_from(["daily", "every 2 weeks", "every 4 weeks", "as needed"]),
+    day, st.integers(1, 400), st.sampled_from(["dated", "ongoing", "undated", "length", "start only"]))
+valid_histories = st.fixed_dictionaries(
+    {"id": st.text(min_size=1, max_size=12).filter(str.strip), "courses": st.lists(valid_courses, max_size=6)},
+    optional={"age": st.integers(0, 100),
+              "assessments": st.lists(st.builds(lambda d, n: {"instrument": "UAS7", "score": n, "date": str(d)},
+                                                day, st.integers(0, 42)), max_size=4),
+              "screenings": st.lists(st.builds(lambda k, d, r: {"kind": k, "date": str(d), "result": r},
+                                               st.sampled_from(["tb", "hepatitis_b"]), day,
+                                               st.sampled_from(["negative", "positive", "unknown"])), max_size=2),
+              "adverse_events": st.lists(st.builds(lambda d, t: {"date": str(d), "description": t or "x"},
+                                                   day, st.text(max_size=30)), max_size=2)})
+
+
+@FAST
+@given(history=valid_histories)
+def test_generated_histories_draw_their_timeline_and_page_without_raising(history):
+    """The HTML path: the timeline's data, its figure and the patient's section, for any record that
+    audits (and the text wording of every finding's evidence)."""
+    from ladder.readers import Record
+    from ladder.report.html import HtmlSink
+    from ladder.report.text import patient_block
+    from ladder.report.timeline import model
+    item = audit_record_item(Record("gen", history), BOOK, dt.date(2026, 12, 2), model)
+    event("audited" if "error" not in item else "input error")
+    if "error" in item:
+        return
+    assert item["timeline"] is not None and len(item["timeline"]["bars"]) == len(history.get("courses", []))
+    kind, (section, _, path) = HtmlSink.render(item)
+    assert kind == "patient" and "could not be drawn" not in section and path
+    patient_block(item)

@@ -128,3 +128,18 @@ def test_markup_in_a_record_is_shown_as_text_never_run(browser, tmp_path):
     assert "<img src=x" in page.text_content("details.patient summary .pid")
     assert [u for u in page.requests if u.startswith("file:") and not u.endswith("hostile.html")] == []
     finish(page)
+
+
+def test_printing_a_cohort_opens_and_draws_every_patient(browser, tmp_path):
+    cohort = tmp_path / "small.jsonl"
+    cohort.write_text(CliRunner().invoke(main, ["synth", "5", "--seed", "2"]).output)
+    out = tmp_path / "small.html"
+    assert CliRunner().invoke(main, ["audit", str(cohort), "--format", "html", "-o", str(out), "--exit-zero"]).exit_code == 0
+    page = opened(browser, out, "printed.png")
+    page.emulate_media(media="print")
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert page.locator("details.patient[open]").count() == 5
+    assert page.locator("details.patient .timeline[data-drawn]").count() == 5
+    page.pdf(path=str(tmp_path / "small.pdf"))  # headless Chromium prints it
+    assert (tmp_path / "small.pdf").read_bytes().startswith(b"%PDF")
+    finish(page)

@@ -182,7 +182,7 @@ _DESCRIBERS: dict[str, Callable[[Fact, str | None], str]] = {
 
 def phase_course(course: Fact, as_of: str | None = None, source: str | None = None) -> str:
     """A course as a refractory phase weighed it: the course, then each check's answer."""
-    checks = {k: v for k, v in course.items() if v in ("yes", "no", "unknown") and k != "ongoing"}
+    checks = {k: v for k, v in course.items() if v in ("yes", "no", "unknown") and k not in ("ongoing", "stop_reason")}
     judged = ", ".join(f"{name.replace('_', ' ')}: {value}" for name, value in checks.items())
     text = _course(course, as_of)
     place = where(course.get("ref"), source)

@@ -119,4 +119,4 @@ def test_a_course_with_a_start_and_a_stated_length_is_drawn_on_its_dates(book):
 def test_a_fact_of_an_unexpected_shape_is_still_described():
     from ladder.report.words import describe
     assert describe({"type": "trial", "drug": "x", "ref": "#/courses/0"}) == "drug x [#/courses/0]"
-    assert describe({"type": "course", "written": "x"}, source="f.yaml").startswith("x dose not recorded")
+    assert describe({"type": "course", "written": "x"}, source="f.yaml").startswith("x, dose and schedule not recorded")

@@ -16,7 +16,7 @@ from ..facts import PatientFacts
 from ..findings import first_date
 from ..model import History
 from ..rulebook import Rulebook
-from .words import dose, schedule
+from .words import regimen
 
 OUTSIDE = "outside the ladder"
 STEROIDS = "corticosteroids"
@@ -68,7 +68,7 @@ def _bar(number: int, course: dict[str, Any], as_of: str, phases: dict[str, str]
         # ongoing (to the audit date), or a start and a stated length ("from 2024-02-01 for 6 months")
         end = dt.date.fromordinal(course["end_day"]).isoformat()
     dated = "start" in course and end is not None
-    label = f"{course['written']} {dose(course)} {schedule(course.get('interval_days'), course.get('schedule'))}"
+    label = regimen(course)
     return {"n": number, "lane": lane, "label": label, "drug": course["written"],
             "start": course.get("start"), "end": end, "dated": dated,
             "ongoing": course.get("ongoing") == "yes", "days": course.get("days"),

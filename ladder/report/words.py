@@ -37,6 +37,21 @@ def dose(fact: Fact) -> str:
     return "dose not recorded"
 
 
+def regimen(fact: Fact) -> str:
+    """The drug as written with its dose and schedule, saying plainly what the record leaves out:
+    'omalizumab 300 mg every 4 weeks', 'cetirizine daily, dose not recorded'."""
+    name = fact.get("written", fact.get("drug", "a drug"))
+    known_dose = "dose" in fact or "multiple" in fact
+    known_schedule = "interval_days" in fact or bool(fact.get("schedule"))
+    if known_dose and known_schedule:
+        return f"{name} {dose(fact)} {schedule(fact.get('interval_days'), fact.get('schedule'))}"
+    if known_dose:
+        return f"{name} {dose(fact)}, schedule not recorded"
+    if known_schedule:
+        return f"{name} {schedule(fact.get('interval_days'), fact.get('schedule'))}, dose not recorded"
+    return f"{name}, dose and schedule not recorded"
+
+
 def span(fact: Fact, as_of: str | None = None) -> str:
     """From when to when: '2024-01-01 to 2024-04-01 (91 days)', 'from 2024-01-01, ongoing (as of
     2026-12-02)', 'for 12 weeks, dates not recorded'."""
@@ -72,8 +87,7 @@ def describe(fact: Fact, as_of: str | None = None, source: str | None = None) ->
 
 
 def _course(fact: Fact, as_of: str | None) -> str:
-    text = f"{fact.get('written', fact.get('drug'))} {dose(fact)} {schedule(fact.get('interval_days'), fact.get('schedule'))}, " \
-           f"{span(fact, as_of)}"
+    text = f"{regimen(fact)}, {span(fact, as_of)}"
     if fact.get("stop_reason"):
         text += f", stopped: {fact['stop_reason'].replace('_', ' ')}"
     if fact.get("step_label"):

@@ -16,6 +16,7 @@ import platform
 import socket
 import statistics
 import subprocess
+import tempfile
 import sys
 import threading
 import time
@@ -53,7 +54,9 @@ def main() -> None:
     parser.add_argument("--saturate", type=int, default=500, help="requests sent back to back, 4 at a time")
     args = parser.parse_args()
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "ladder.cli", "serve", "--port", str(port)], cwd=ROOT,
+    feedback_db = Path(tempfile.mkdtemp(prefix="ladder-bench-")) / "feedback.sqlite3"  # each call records its cards
+    server = subprocess.Popen([sys.executable, "-m", "ladder.cli", "serve", "--port", str(port),
+                               "--feedback-db", str(feedback_db)], cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/cds-services/ladder-patient-view"
     try:

@@ -38,6 +38,9 @@ class FeedbackStore:
         self._db = sqlite3.connect(self.path, check_same_thread=False)
         self._lock = threading.Lock()
         with self._lock, self._db:
+            if self.path != ":memory:":  # a write per call: the log, not a full sync, on each commit
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
 
     def issued(self, service: str, cards: Iterable[tuple[str, str, str]]) -> None:

@@ -42,14 +42,18 @@ def with_progress(items: Iterable[T], total: int | None) -> Iterator[T]:
     columns = [TextColumn("auditing"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]} patients/s"), TimeElapsedColumn(), TimeRemainingColumn()]
     # transient: the bar is cleared when the audit ends, before the summary prints; stdout is never
-    # redirected into it (the report stays on stdout).
+    # redirected into it (the report stays on stdout). No refresh thread (auto_refresh off: the bar
+    # is redrawn here every 200 patients), so that the process stays single-threaded while it forks
+    # worker processes (a fork of a threaded process may inherit a lock another thread held).
     with Progress(*columns, console=Console(stderr=True), transient=True, redirect_stdout=False,
-                  redirect_stderr=False) as bar:
+                  redirect_stderr=False, auto_refresh=False) as bar:
         task = bar.add_task("audit", total=total, rate="-")
+        bar.refresh()
         count = 0
         for count, item in enumerate(items, start=1):
             yield item
             if count % 200 == 0:
                 elapsed = bar.tasks[0].elapsed or 1e-9
                 bar.update(task, completed=count, rate=f"{count / elapsed:,.0f}")
+                bar.refresh()
         bar.update(task, completed=count if total is None else total)

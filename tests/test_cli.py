@@ -243,3 +243,12 @@ def test_the_progress_bar_shows_only_where_it_cannot_break_up_the_report():
     assert not progress_wanted(None, to_file=False, stdout_tty=True, stderr_tty=True)   # both on one screen
     assert not progress_wanted(None, to_file=True, stdout_tty=False, stderr_tty=False)  # no terminal at all
     assert progress_wanted(True, to_file=False, stdout_tty=True, stderr_tty=True)       # asked for
+
+
+def test_the_progress_bar_runs_no_thread_while_workers_are_forked():
+    """rich's bar redrew itself from a thread: the audit forked its workers from a threaded process."""
+    import threading
+    from ladder.progress import with_progress
+    before = threading.active_count()
+    seen = [threading.active_count() for _ in with_progress(range(450), 450)]
+    assert max(seen) == before

@@ -13,7 +13,7 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
                "step_rank", "step_certain", "dose", "unit", "daily_mg", "mg_per_kg_day", "multiple",
                "interval_days", "schedule", "start", "end", "start_day", "end_day", "days",
                "ongoing", "stop_reason", "continues", "source_id", "gap_before_days", "ref",
-               "alternative"),
+               "alternative", "alternative_of", "reading_of"),
     "trial": ("id", "course", "courses", "drug", "step", "step_label", "verdict", "days", "min_days", "dose",
               "min_dose_mg", "missing", "start", "end", "stop_reason", "dose_text", "min_dose_text", "ref"),
     "escalation": ("id", "from_course", "from_drug", "from_step", "from_verdict", "from_days",

@@ -52,6 +52,7 @@ def course_facts(history: History, book: Rulebook, index: DrugIndex,
         if course.id is not None:
             fact["source_id"] = course.id
         fact["ref"] = history.ref("courses", number - 1)  # where it came from: data, never an id
+        fact["reading_of"] = fact["id"]  # the record's course this fact reads (one, or two readings)
         for issue in found:
             issue["ref"] = fact["ref"]
         if course.gap_before_days is not None:
@@ -62,6 +63,27 @@ def course_facts(history: History, book: Rulebook, index: DrugIndex,
         courses.append(fact)
         issues.extend(found)
     return courses, issues
+
+
+def alternative_readings(courses: list[Fact], book: Rulebook, index: DrugIndex) -> list[Fact]:
+    """A course whose drug is uncertain between two (a brand of another drug beside the generic) read
+    as the other drug too, so that the checks on that drug's class and name are judged for both
+    readings ('Neoral (abrocitinib)': the JAK checks and the ciclosporin checks). These facts reach
+    the checks only: steps, trials and verdicts count each course once, at the lower step."""
+    out = []
+    for course in courses:
+        other = index.resolve(course["alternative"]).drug if "alternative" in course else None
+        if other is None or other.drug_class == course["class"]:
+            continue  # of one class (two JAK inhibitors), the checks are the same: judged once
+        fact = {key: value for key, value in course.items()
+                if key not in ("step", "step_label", "step_rank", "step_certain", "alternative", "atc")}
+        fact.update(id=f"{course['id']}-alt", drug=other.generic, **{"class": other.drug_class},
+                    alternative_of=course["id"])  # reading_of stays the record's course
+        if other.atc:
+            fact["atc"] = other.atc
+        _assign_step(fact, book)
+        out.append(fact)
+    return out
 
 
 def episode_days(group: list[Fact]) -> int | None:
@@ -126,7 +148,7 @@ def _course_fact(course: Course, cid: str, now: int | None, index: DrugIndex,
         issues.append(_issue("brand_mismatch", fact, "drug",
                              f"'{course.drug}': {what}, not {fact['drug']}; the drug is uncertain between "
                              f"{fact['drug']} and {other}: where their ladder steps differ, the lower is "
-                             f"taken and the higher left unknown"))
+                             f"taken and the higher left unknown; each drug's checks are judged"))
     fact.update(_schedule(course.frequency, course.dose, course.unit, course.dose_multiple,
                           (standard_doses or {}).get(drug.generic, drug.standard_daily_mg) if drug else None))
     _timing(course, fact, now, issues)

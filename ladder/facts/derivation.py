@@ -15,7 +15,7 @@ from ..model import History
 from ..rulebook import Rulebook, Step
 from . import refractory
 from .control import control_fact, readings
-from .courses import Fact, course_facts, episode_days, now_day, step_tests
+from .courses import Fact, alternative_readings, course_facts, episode_days, now_day, step_tests
 from .next_step import next_fact
 from .reactions import reactions
 from .screening import screening_ref, screens
@@ -42,6 +42,7 @@ def derive(history: History, book: Rulebook, index: DrugIndex | None = None,
     index = index or default_index()
     now = now_day(history, as_of)  # the day an ongoing course or an open condition runs to
     courses, issues = course_facts(history, book, index, now)
+    readings_of_both = alternative_readings(courses, book, index)
     seen = readings(history, book.control)
     trials = _trials(courses, book)
     verdict = refractory.evaluate(book.refractory, courses, seen, history.complete)
@@ -49,10 +50,10 @@ def derive(history: History, book: Rulebook, index: DrugIndex | None = None,
     control = control_fact(seen, _current(courses))
     others = [(spec, refractory.evaluate(spec, courses, seen, history.complete)) for spec in book.definitions]
     facts: list[Fact] = [
-        patient, *courses, *trials, *_escalations(courses, trials),
+        patient, *courses, *readings_of_both, *trials, *_escalations(courses, trials),
         # Only the steps and drug classes some check asks about: another could match no check.
         *_steps(book, courses, _asked_for(book, "step", "code")),
-        *_conditions(history, book, now), *_screenings(history, book), *screens(history, book, courses),
+        *_conditions(history, book, now), *_screenings(history, book), *screens(history, book, courses + readings_of_both),
         *reactions(history, index),
         *_drug_classes(courses, index, _asked_for(book, "drug_class", "class")),
         control, *next_fact(book, patient, trials, control),

@@ -40,7 +40,7 @@ def _timeline(history: History, derived: PatientFacts, as_of: str, source: str |
     # An undated course stays where the record lists it, after the course before it: published
     # cases give earlier treatments in order without dates, and the timeline must not reverse them.
     place = ""
-    for fact in (f for f in derived.facts if f["type"] == "course"):
+    for fact in (f for f in derived.facts if f["type"] == "course" and "alternative_of" not in f):
         place = fact.get("start", place)
         step = f"; step: {fact['step_label']}" if "step_label" in fact else "; not a ladder step"
         stopped = f", stopped: {fact['stop_reason'].replace('_', ' ')}" if "stop_reason" in fact else ""

@@ -23,7 +23,7 @@ STEROIDS = "corticosteroids"
 
 
 def model(history: History, derived: PatientFacts, item: dict[str, Any], book: Rulebook) -> dict[str, Any]:
-    courses = [f for f in derived.facts if f["type"] == "course"]
+    courses = [f for f in derived.facts if f["type"] == "course" and "alternative_of" not in f]
     phases = _phases(item)
     bars = [_bar(number, course, item["as_of"], phases) for number, course in enumerate(courses, start=1)]
     used = {bar["lane"] for bar in bars}

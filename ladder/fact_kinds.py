@@ -19,7 +19,7 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
     "escalation": ("id", "from_course", "from_drug", "from_step", "from_verdict", "from_days",
                    "min_days", "to_course", "to_drug", "to_step", "to_start", "gap_days", "from_ref", "ref"),
     "step": ("id", "code", "label", "rank", "reached", "first_start", "first_start_day"),
-    "condition": ("id", "category", "name", "onset", "end", "onset_day", "end_day", "ref"),
+    "condition": ("id", "category", "name", "onset", "end", "onset_day", "end_day", "ref", "status"),
     "screening": ("id", "group", "documented", "kinds", "date", "result", "first_day", "undated", "ref"),
     # A screening group judged for one new course of a drug class that needs it (pack: screenings).
     "screen": ("id", "group", "label", "course", "drug", "start", "status", "date", "result", "kind",

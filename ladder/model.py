@@ -159,14 +159,22 @@ class Diagnosis(Record):
     angioedema: YesNoUnknown = "unknown"
 
 
+ConditionStatus = _vocabulary("active", "resolved", aliases={
+    "recurrence": "active", "relapse": "active", "current": "active",
+    "inactive": "resolved", "remission": "resolved", "history": "resolved", "past": "resolved"})
+
+
 class Condition(Record):
     """A comorbidity (or a state such as pregnancy or lactation) as written, with an optional code,
-    onset and end (none: it continues)."""
+    onset and end (none: it continues, unless its status says it has ended)."""
 
     name: str = Field(min_length=1)
     code: str | None = None
     onset: dt.date | None = None
     end: dt.date | None = None
+    status: ConditionStatus | None = Field(
+        default=None, description="active, or resolved ('history of', FHIR inactive/remission/resolved): "
+                                  "a resolved condition with no end date ended on a day not recorded.")
     source: str | None = _source_field()
 
 

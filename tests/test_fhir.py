@@ -185,3 +185,21 @@ def test_the_library_takes_a_bundle_as_a_mapping():
     report = ladder.audit(data)
     assert report.patients[0].id == "seed-5" and report.patients[0].refractory.status == "not_met"
     assert ladder.audit([data, {"id": "plain"}]).patients[1].id == "plain"
+
+
+@pytest.mark.parametrize("condition, fires", [
+    ({}, True),                                                             # no end: still pregnant
+    ({"abatementDateTime": "2024-05-01"}, False),                            # delivered before the JAK
+    ({"clinicalStatus": {"coding": [{"code": "resolved"}]}}, False),         # ended, day not recorded
+    ({"clinicalStatus": {"coding": [{"code": "active"}]}}, True)])
+def test_a_conditions_abatement_and_clinical_status_are_read(book, condition, fires):
+    """A pregnancy's abatementDateTime was ignored: it ran on to the audit date, and a JAK inhibitor
+    started months after delivery read as given in pregnancy (critical PRG001)."""
+    pregnancy = {"resourceType": "Condition", "id": "c1", "subject": SUBJECT, "code": {"text": "pregnancy"},
+                 "onsetDateTime": "2024-01-01", **condition}
+    jak = {"resourceType": "MedicationStatement", "id": "m1", "status": "completed", "subject": SUBJECT,
+           "medicationCodeableConcept": {"text": "abrocitinib"}, "effectivePeriod": {"start": "2024-06-01", "end": "2024-09-01"},
+           "dosage": [{"timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
+                       "doseAndRate": [{"doseQuantity": {"value": 100, "unit": "mg"}}]}]}
+    item = audit_record_item(Record("b.json", bundle(pregnancy, jak)), book, dt.date(2026, 12, 2))
+    assert ("PRG001" in {f["code"] for f in item["findings"]}) is fires

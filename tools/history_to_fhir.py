@@ -59,7 +59,16 @@ def bundle(history: History) -> dict[str, Any]:
         code: dict[str, Any] = {"text": comorbidity.name}
         if comorbidity.code:
             code["coding"] = [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": comorbidity.code}]
-        resources.append({"resourceType": "Condition", "id": f"comorbidity-{n}", "subject": subject, "code": code})
+        resource: dict[str, Any] = {"resourceType": "Condition", "id": f"comorbidity-{n}", "subject": subject,
+                                    "code": code}
+        if comorbidity.onset:
+            resource["onsetDateTime"] = comorbidity.onset.isoformat()
+        if comorbidity.end:
+            resource["abatementDateTime"] = comorbidity.end.isoformat()
+        if comorbidity.status:
+            resource["clinicalStatus"] = {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": comorbidity.status}]}
+        resources.append(resource)
     course_ids = {}
     for n, course in enumerate(history.courses, start=1):
         statement = medication_statement(course, f"course-{n}", subject)

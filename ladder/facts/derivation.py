@@ -300,11 +300,12 @@ def _conditions(history: History, book: Rulebook, now: int | None) -> list[Fact]
 
 def _span(condition: Any, now: int | None) -> Fact:
     """A condition's dates as day numbers: from its onset to its end; with an onset and no end it
-    continues to the audit date (the record says it has not ended)."""
-    out: Fact = {}
+    continues to the audit date, unless the record says it has ended (status resolved): then its
+    end is unknown, and no overlap with it can be judged."""
+    out: Fact = {"status": condition.status or ("resolved" if condition.end else "unknown")}
     if condition.onset:
         out.update(onset=condition.onset.isoformat(), onset_day=condition.onset.toordinal())
-        if condition.end is None and now is not None:
+        if condition.end is None and now is not None and condition.status != "resolved":
             out.update(end="ongoing", end_day=max(now, out["onset_day"]))
     if condition.end:
         out.update(end=condition.end.isoformat(), end_day=condition.end.toordinal())

@@ -153,6 +153,14 @@ class _Mapper:
             entry["code"] = icd
         if onset:
             entry["onset"] = onset
+        ended = self._when(condition, condition.abatementDateTime, "abatementDateTime")
+        if ended:
+            entry["end"] = ended  # a pregnancy's delivery, a condition's resolution
+        # clinicalStatus: codes of http://terminology.hl7.org/CodeSystem/condition-clinical
+        status = next((c.code for c in condition.clinicalStatus.coding or [] if c.code), None) \
+            if condition.clinicalStatus else None
+        if status in ("active", "recurrence", "relapse", "inactive", "remission", "resolved"):
+            entry["status"] = "active" if status in ("active", "recurrence", "relapse") else "resolved"
         self.out["comorbidities"].append(entry)
 
     def _MedicationStatement(self, statement: Any) -> None:

@@ -209,8 +209,13 @@ def serve(host: str, port: int, rules: str | None, public_key: Path | None, jwks
         raise click.UsageError("--public-url is required with --public-key/--jwks: it is the audience "
                                "client tokens must name (never taken from the request's headers)")
     book = _load(rules)
+    from .service.feedback import FeedbackError, FeedbackStore
+    try:
+        store = FeedbackStore(feedback_db)
+    except FeedbackError as error:
+        raise click.UsageError(f"--feedback-db {error}") from None
     app = create_app(book, verifier, max_body=max_body, public_url=public_url,
-                     selection=_selection(book, select, ignore, min_severity), feedback=feedback_db,
+                     selection=_selection(book, select, ignore, min_severity), feedback=store,
                      cors_origins=() if cors == ("none",) else (cors or ("*",)))
     uvicorn.run(app, host=host, port=port, log_level="info")
 
@@ -225,10 +230,13 @@ def feedback() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def feedback_summary(db: str, fmt: str) -> None:
     """Per check: cards issued, accepted, overridden, the override rate and the reasons given."""
-    from .service.feedback import FeedbackStore, summary_text
+    from .service.feedback import FeedbackError, FeedbackStore, summary_text
     if not Path(db).is_file():
         raise click.UsageError(f"no feedback database at {db} (ladder serve --feedback-db writes it)")
-    rows = FeedbackStore(db).summary()
+    try:
+        rows = FeedbackStore(db, read_only=True).summary()
+    except FeedbackError as error:
+        raise click.UsageError(str(error)) from None
     click.echo(json.dumps(rows, indent=2) if fmt == "json" else summary_text(rows, db), nl=fmt == "json")
 
 

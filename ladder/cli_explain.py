@@ -71,7 +71,8 @@ def explain(path: Path, rules: str | None, patient: str | None, fmt: str, output
                 break  # a page or a picture is one patient's: the first (name another with --patient)
     if patient is not None and not found and not failed:
         raise click.UsageError(f"no patient {patient!r} in {path}")
-    _write(pieces, output)
+    if pieces or output is None:
+        _write(pieces, output)  # an -o file is written only with something in it
     sys.exit(2 if failed else 0)
 
 

@@ -118,3 +118,13 @@ def test_a_draft_without_an_id_is_still_checked_but_offers_no_removal(tmp_path):
     jak002 = next(c for c in cards if c["summary"].startswith("JAK002"))
     assert [s["label"] for s in jak002["suggestions"]] == ["Order tuberculosis screening before abrocitinib starts"]
     assert "the draft order" in jak002["detail"]
+
+
+def test_a_bad_feedback_database_is_a_usage_error_not_a_traceback(tmp_path):
+    bad = tmp_path / "bad.sqlite3"
+    bad.write_text("not a database")
+    result = CliRunner().invoke(main, ["feedback", "summary", "--db", str(bad)])
+    assert result.exit_code == 2 and "not a usable ladder feedback database" in result.output
+    assert "Traceback" not in result.output
+    result = CliRunner().invoke(main, ["serve", "--feedback-db", str(tmp_path / "no" / "such" / "dir.sqlite3")])
+    assert result.exit_code == 2 and "--feedback-db" in result.output

@@ -33,15 +33,24 @@ class FeedbackError(ValueError):
 class FeedbackStore:
     """One SQLite database, shared by the service's threads (one connection, one lock)."""
 
-    def __init__(self, path: str | Path = ":memory:") -> None:
+    def __init__(self, path: str | Path = ":memory:", read_only: bool = False) -> None:
+        """Raises FeedbackError naming the file when it cannot be opened or is not such a database."""
         self.path = str(path)
-        self._db = sqlite3.connect(self.path, check_same_thread=False)
         self._lock = threading.Lock()
-        with self._lock, self._db:
-            if self.path != ":memory:":  # a write per call: the log, not a full sync, on each commit
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+        try:
+            if read_only:  # `ladder feedback summary`: reads, never changes or creates the file
+                self._db = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=ro", uri=True,
+                                           check_same_thread=False)
+                self._db.execute("SELECT count(*) FROM cards JOIN feedback ON 0").fetchall()
+                return
+            self._db = sqlite3.connect(self.path, check_same_thread=False)
+            with self._lock, self._db:
+                if self.path != ":memory:":  # a write per call: the log, not a full sync, on each commit
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                    self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.executescript(_SCHEMA)
+        except sqlite3.Error as error:
+            raise FeedbackError(f"{self.path}: not a usable ladder feedback database ({error})") from None
 
     def issued(self, service: str, cards: Iterable[tuple[str, str, str]]) -> None:
         """Remember each card's check: (uuid, code, indicator). No patient data."""

@@ -59,7 +59,7 @@ class TextSink(StreamSink):
 def patient_block(patient: dict[str, Any]) -> str:
     refractory = patient["refractory"]
     lines = [f"{patient['id']}  ({patient['source']})",
-             f"  step reached: {patient['step']['code']}, {patient['step']['label']}",
+             f"  step reached: {patient['step']['label']}",
              f"  refractory:   {VERDICT[refractory['status']]}"]
     lines += [f"                missing: {item}" for item in refractory["missing"]]
     for other in patient.get("definitions", []):

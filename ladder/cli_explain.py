@@ -66,7 +66,13 @@ def explain(path: Path, rules: str | None, patient: str | None, fmt: str, output
                 click.echo(f"ERROR {error}", err=True)
                 failed = True
                 continue
-            pieces.append(_rendered(fmt, history, book, day, result, chosen))
+            try:
+                pieces.append(_rendered(fmt, history, book, day, result, chosen))
+            except Exception as error:  # noqa: BLE001  never a traceback: say what failed, for whom
+                click.echo(f"ERROR {record.source} (patient {history.id}): ladder could not draw this "
+                           f"{fmt} ({type(error).__name__}: {error}); please report it", err=True)
+                failed = True
+                continue
             if fmt != "text":
                 break  # a page or a picture is one patient's: the first (name another with --patient)
     if patient is not None and not found and not failed:

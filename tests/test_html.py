@@ -120,3 +120,22 @@ def test_a_fact_of_an_unexpected_shape_is_still_described():
     from ladder.report.words import describe
     assert describe({"type": "trial", "drug": "x", "ref": "#/courses/0"}) == "drug x [#/courses/0]"
     assert describe({"type": "course", "written": "x"}, source="f.yaml").startswith("x, dose and schedule not recorded")
+
+
+def test_a_picture_that_cannot_be_drawn_is_an_error_line_not_a_traceback(tmp_path, monkeypatch):
+    import ladder.report.static_timeline as static
+
+    def broken(data, fmt):
+        raise ValueError("a marker matplotlib does not know")
+    monkeypatch.setattr(static, "picture", broken)
+    result = CliRunner().invoke(main, ["explain", "cases/seed/patient-3.yaml", "--format", "png",
+                                       "-o", str(tmp_path / "x.png")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "could not draw this png (ValueError: a marker matplotlib does not know)" in result.output
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_clinician_judgements_are_markers_on_the_timeline(book):
+    data = timeline_of({"id": "t", "courses": [], "assessments": [
+        {"instrument": "clinician", "judgement": "no_response", "date": "2024-03-01"}]}, book)
+    assert [(e["kind"], e["label"]) for e in data["events"]] == [("clinician judgement", "clinician: no response")]

@@ -14,7 +14,8 @@ import orjson
 
 SEVERITY_COLOURS = {"critical": "#b2182b", "warning": "#e08214", "info": "#4575b4"}
 BAND_COLOURS = {"complete": "#1a9850", "well_controlled": "#91cf60", "uncontrolled": "#fc8d59"}
-_EVENT_SYMBOLS = {"adverse event": "triangle-up", "screening": "diamond", "stopped": "x"}
+_EVENT_SYMBOLS = {"adverse event": "triangle-up", "screening": "diamond", "stopped": "x",
+                  "clinician judgement": "circle-open"}
 FINDINGS, EVENTS = "findings", "events"
 FrameKey = tuple[bool, tuple[str, ...], tuple[str, ...], str]  # undated?, instruments, lanes, bands
 

@@ -10,7 +10,8 @@ from typing import Any
 
 from .plotly_timeline import BAND_COLOURS, EVENTS, FINDINGS, SEVERITY_COLOURS
 
-_MARKERS = {"adverse event": "^", "screening": "D", "stopped": "x"}
+_MARKERS = {"adverse event": ("^", "full"), "screening": ("D", "full"), "stopped": ("x", "full"),
+            "clinician judgement": ("o", "none")}
 
 
 def picture(data: dict[str, Any], fmt: str) -> bytes:
@@ -41,7 +42,9 @@ def picture(data: dict[str, Any], fmt: str) -> bytes:
         text = f" {bar['n']}: {bar['label']}" if width > span * 0.18 else f" {bar['n']}"
         main.text(start, y[bar["lane"]], text, va="center", fontsize=7, clip_on=True)
     for event in (e for e in data["events"] if e["date"]):
-        main.plot(_day(event["date"]), y[EVENTS], _MARKERS[event["kind"]], color="#525252", markersize=7)
+        marker, fill = _MARKERS[event["kind"]]
+        main.plot(_day(event["date"]), y[EVENTS], linestyle="none", marker=marker, fillstyle=fill,
+                  color="#525252", markersize=7)
     rank = {"info": 0, "warning": 1, "critical": 2}  # the most serious drawn last, on top
     for finding in sorted((f for f in data["findings"] if f["date"]), key=lambda f: rank[f["severity"]]):
         main.plot(_day(finding["date"]), y[FINDINGS], "o", color=SEVERITY_COLOURS[finding["severity"]], markersize=8)

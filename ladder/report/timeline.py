@@ -31,14 +31,11 @@ def model(history: History, derived: PatientFacts, item: dict[str, Any], book: R
     scores = [{"date": a.date.isoformat(), "instrument": a.instrument, "score": a.score,
                "ref": history.ref("assessments", n)}
               for n, a in enumerate(history.assessments) if a.date and a.score is not None]
-    judgements = [{"date": a.date.isoformat(), "judgement": str(a.judgement).replace("_", " "),
-                   "ref": history.ref("assessments", n)}
-                  for n, a in enumerate(history.assessments) if a.date and a.judgement]
     bands = {name: [{"min": b.min, "max": b.max, "status": b.status, "label": b.label} for b in spec.bands]
              for name, spec in book.control.instruments.items()
              if any(s["instrument"] == name for s in scores)}
     return {"id": item["id"], "as_of": item["as_of"], "lanes": lanes, "bars": bars, "scores": scores,
-            "judgements": judgements, "bands": bands, "events": _events(history, bars),
+            "bands": bands, "events": _events(history, bars),
             "findings": [_finding(f) for f in item["findings"]]}
 
 
@@ -86,6 +83,9 @@ def _events(history: History, bars: list[dict[str, Any]]) -> list[dict[str, Any]
     out += [{"date": s.date.isoformat() if s.date else None, "kind": "screening",
              "label": f"{s.kind.replace('_', ' ')} screening: {s.result}", "ref": history.ref("screenings", n)}
             for n, s in enumerate(history.screenings)]
+    out += [{"date": a.date.isoformat(), "kind": "clinician judgement",
+             "label": f"clinician: {str(a.judgement).replace('_', ' ')}", "ref": history.ref("assessments", n)}
+            for n, a in enumerate(history.assessments) if a.date and a.judgement]
     out += [{"date": bar["end"], "kind": "stopped", "label": f"{bar['drug']} stopped: {bar['stop']}",
              "ref": bar["ref"]} for bar in bars if bar["stop"] and bar["dated"]]
     return out

@@ -63,7 +63,8 @@ def span(fact: Fact, as_of: str | None = None) -> str:
     if start and end:
         return f"{start} to {end}{length}"
     if start:
-        return f"from {start}, end not recorded{length}"
+        return f"from {start} for {days} days (end from the stated length)" if days is not None \
+            else f"from {start}, end not recorded"
     if end:
         return f"until {end}, start not recorded{length}"
     return f"for {days} days, dates not recorded" if days is not None else "dates not recorded"
@@ -145,7 +146,9 @@ def _reaction(fact: Fact, as_of: str | None) -> str:
 def _condition(fact: Fact, as_of: str | None) -> str:
     text = f"{fact['name']} ({fact['category'].replace('_', ' ')})"
     if "onset" in fact:
-        text += f" from {fact['onset']}" + (f" to {fact['end']}" if fact.get("end") not in (None, "ongoing")
+        ended = fact.get("end") not in (None, "ongoing")
+        text += f" from {fact['onset']}" + (f" to {fact['end']}" if ended else
+                                           ", ended (date not recorded)" if fact.get("status") == "resolved"
                                            else ", continuing")
     return text
 
@@ -178,9 +181,9 @@ def _dq(fact: Fact, as_of: str | None) -> str:
     return str(fact.get("detail", fact.get("issue", "")))
 
 
-
 _INTERNAL = {"id", "type", "start_day", "end_day", "step_rank", "sid", "day", "first_day", "onset_day",
-             "first_start_day", "ref", "from_ref", "continues", "recognised", "step_certain"}
+             "first_start_day", "ref", "from_ref", "continues", "recognised", "step_certain", "reading_of",
+             "alternative_of"}
 
 
 def _plain(fact: Fact, as_of: str | None) -> str:

@@ -84,17 +84,19 @@ def test_explain_draws_the_timeline_alone_as_png_or_svg_reproducibly(tmp_path, f
 
 def test_the_cohort_report_with_min_cell_leaves_patients_out_and_hides_small_counts(tmp_path):
     cohort = tmp_path / "c.jsonl"
-    cohort.write_text(run("synth", "60", "--seed", "3").output)
+    cohort.write_text(run("synth", "60", "--seed", "3").output + '{"id": "secret-id-77", "courses": 5}\n')
     out = tmp_path / "c.html"
     result = run("audit", str(cohort), "--format", "html", "--min-cell", "5", "-o", str(out), "--exit-zero")
-    assert result.exit_code == 0
+    assert result.exit_code == 2  # the bad record
     page = out.read_text(encoding="utf-8")
     assert 'class="patient"' not in page and "Cohort" in page and "left out of this report" in page
+    assert "secret-id-77" not in page and "1 records could not be audited" in page
     counts = [int(n) for n in re.findall(r"<td>(\d+)(?: \(\d+%\))?</td>", page.split("<h2>Cohort</h2>")[1])]
     assert counts and all(n == 0 or n >= 5 for n in counts)
     full = tmp_path / "full.html"
     run("audit", str(cohort), "--format", "html", "-o", str(full), "--exit-zero")
-    assert full.read_text(encoding="utf-8").count('<details class="patient"') == 60
+    full_page = full.read_text(encoding="utf-8")
+    assert full_page.count('<details class="patient"') == 60 and "secret-id-77" in full_page
 
 
 def test_rare_pathways_are_pooled_and_a_small_pool_takes_the_next_rarest():

@@ -128,3 +128,17 @@ def test_a_bad_feedback_database_is_a_usage_error_not_a_traceback(tmp_path):
     assert "Traceback" not in result.output
     result = CliRunner().invoke(main, ["serve", "--feedback-db", str(tmp_path / "no" / "such" / "dir.sqlite3")])
     assert result.exit_code == 2 and "--feedback-db" in result.output
+
+
+def test_a_drafted_drug_read_two_ways_gets_the_cards_of_both_readings(tmp_path):
+    """'Neoral (abrocitinib)' drafted for a hypertensive patient: the ciclosporin reading's CSA001 is
+    about the draft too (it named the draft's course only through its second reading)."""
+    prefetch = prefetch_from({"entry": [
+        {"resource": {"resourceType": "Patient", "id": "p9"}},
+        {"resource": {"resourceType": "Condition", "id": "htn", "subject": {"reference": "Patient/p9"},
+                      "code": {"text": "hypertension"}}}]})
+    with running() as url:
+        body = hook_call("order-select", "p9", prefetch, draftOrders=draft("Neoral (abrocitinib)", 100, rid="rx-7"))
+        cards = post(url, "ladder-order-select", body).json()["cards"]
+    codes = [c["summary"].split()[0] for c in cards]
+    assert "CSA001" in codes and "JAK002" in codes and "DQ001" in codes

@@ -335,7 +335,7 @@ def _draft_orders(context: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _mentions(evidence: dict[str, dict[str, Any]], ids: set[str]) -> bool:
-    keys = ("id", "course", "to_course", "from_course")
+    keys = ("id", "course", "to_course", "from_course", "reading_of")  # reading_of: a drug read two ways
     return any(str(fact.get(k)) in ids for fact in evidence.values() for k in keys)
 
 

@@ -62,7 +62,7 @@ def service_request(text: str, patient: str, as_of: str, finding: dict[str, Any]
 
 
 def _courses(finding: dict[str, Any]) -> set[str]:
-    keys = ("id", "course", "to_course", "from_course")
+    keys = ("id", "course", "to_course", "from_course", "reading_of")  # reading_of: a drug read two ways
     return {str(fact[k]) for fact in finding["evidence"].values() for k in keys if k in fact}
 
 

@@ -112,7 +112,7 @@ def test_a_2000_patient_cohort_page_loads_and_draws_what_is_opened(browser, tmp_
 
 HOSTILE = """id: "<img src=x onerror=alert(1)></script><script>alert(2)</script>"
 courses:
-  - {drug: "omalizumab</script><b onmouseover=alert(3)>", dose: 300, unit: mg, frequency: every 4 weeks,
+  - {drug: "omalizumab<!--<script></script><b onmouseover=alert(3)>", dose: 300, unit: mg, frequency: every 4 weeks,
      start: 2024-01-01, end: 2024-07-01, notes: "<script>alert(4)</script>"}
 adverse_events: [{date: 2024-02-01, description: "<img src=y onerror=alert(5)>"}]
 """

@@ -32,7 +32,9 @@ def _environment() -> Any:
     from jinja2 import Environment, PackageLoader, select_autoescape
     env = Environment(loader=PackageLoader("ladder.report", "templates"), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters["json"] = lambda value: orjson.dumps(value).decode().replace("</", "<\\/")
+    # JSON inside <script type="application/json">: "<" written as \u003c (it occurs only within JSON
+    # strings), so no "</script>" or "<!--" in a record's text can end or confuse the element.
+    env.filters["json"] = lambda value: orjson.dumps(value).decode().replace("<", "\\u003c")
     return env
 
 

@@ -141,3 +141,12 @@ def test_clinician_judgements_are_markers_on_the_timeline(book):
     data = timeline_of({"id": "t", "courses": [], "assessments": [
         {"instrument": "clinician", "judgement": "no_response", "date": "2024-03-01"}]}, book)
     assert [(e["kind"], e["label"]) for e in data["events"]] == [("clinician judgement", "clinician: no response")]
+
+
+def test_a_shareable_cohort_report_makes_no_patient_pages_in_the_workers():
+    from ladder.report.html import HtmlSink, _render, _render_counts
+    sink = HtmlSink()
+    assert sink.render is _render
+    sink.min_cell = 5
+    assert sink.render is _render_counts
+    assert _render_counts({"error": {"source": "s", "patient": None, "message": "m"}})[0] == "error"

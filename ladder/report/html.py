@@ -64,24 +64,50 @@ def patient_section(item: Item, open_: bool = False) -> tuple[str, Any]:
         phases=phases, figure=drawn, courses=len(timeline["bars"]) if timeline else 0), key
 
 
+def _render(item: Item) -> tuple[str, Any]:
+    """In the worker: a patient's section, its layout key and its pathway (or the error)."""
+    if "error" in item:
+        return "error", item["error"]
+    from .cohort_figures import pathway
+    path = pathway(item["timeline"]) if item.get("timeline") else ("no ladder step",)
+    return "patient", (*patient_section(item), path)
+
+
+def _render_counts(item: Item) -> tuple[str, Any]:
+    """In the worker, for a shareable cohort report: the pathway only."""
+    if "error" in item:
+        return "error", item["error"]
+    from .cohort_figures import pathway
+    return "patient", (None, None, pathway(item["timeline"]) if item.get("timeline") else ("no ladder step",))
+
+
+# The worker adds the timeline's data to the item (audit.audit_item's annotate) for either render.
+_render.annotate = _render_counts.annotate = model  # type: ignore[attr-defined]
+
+
 class HtmlSink:
     """`ladder audit --format html`: sections kept in input order, the document written at the end."""
 
     def __init__(self, min_cell: int = 0) -> None:
-        self.min_cell = min_cell
+        self._min_cell = min_cell
         self.sections: list[str] = []
         self.errors: list[dict[str, Any]] = []
         self.paths: Counter[tuple[str, ...]] = Counter()
         self.frames: set[Any] = set()
         self.left_out = 0
 
-    @staticmethod
-    def render(item: Item) -> tuple[str, Any]:
-        if "error" in item:
-            return "error", item["error"]
-        from .cohort_figures import pathway
-        path = pathway(item["timeline"]) if item.get("timeline") else ("no ladder step",)
-        return "patient", (*patient_section(item), path)
+    @property
+    def min_cell(self) -> int:
+        return self._min_cell
+
+    @min_cell.setter
+    def min_cell(self, value: int) -> None:
+        """A shareable cohort report (min_cell > 0) shows no patient's page: the workers then make
+        only what the pictures count, not each patient's section."""
+        self._min_cell = value
+        self.render = _render_counts if value else _render  # type: ignore[method-assign]
+
+    render = staticmethod(_render)  # patients' pages; _render_counts when min_cell is set
 
     def begin(self, ladder: str, rules: dict[str, str], as_of: str) -> str:
         self.head = {"ladder": ladder, "rules": rules, "as_of": as_of}
@@ -111,7 +137,6 @@ class HtmlSink:
                         self.frames)
 
 
-HtmlSink.render.annotate = model  # type: ignore[attr-defined]  # the worker adds the timeline's data
 
 
 def document(head: dict[str, Any], sections: list[str], errors: list[dict[str, Any]], tally: Tally | None,

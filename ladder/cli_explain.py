@@ -67,7 +67,7 @@ def explain(path: Path, rules: str | None, patient: str | None, fmt: str, output
                 failed = True
                 continue
             try:
-                pieces.append(_rendered(fmt, history, book, day, result, chosen))
+                pieces.append(_rendered(fmt, history, book, day, result))
             except Exception as error:  # noqa: BLE001  never a traceback: say what failed, for whom
                 click.echo(f"ERROR {record.source} (patient {history.id}): ladder could not draw this "
                            f"{fmt} ({type(error).__name__}: {error}); please report it", err=True)
@@ -82,7 +82,7 @@ def explain(path: Path, rules: str | None, patient: str | None, fmt: str, output
     sys.exit(2 if failed else 0)
 
 
-def _rendered(fmt: str, history: Any, book: Any, day: dt.date, result: Any, chosen: Any) -> str | bytes:
+def _rendered(fmt: str, history: Any, book: Any, day: dt.date, result: Any) -> str | bytes:
     derived = derive(history, book, as_of=day)
     if fmt == "text":
         return explain_report.render(history, derived, result) + "\n"
